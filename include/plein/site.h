@@ -1,0 +1,42 @@
+/* A site (design §1): one directory holding plein.db, log.git, site.key
+ * and plein.conf. Opening a site opens the replica and brings its schema
+ * up to date. */
+#ifndef PLEIN_SITE_H
+#define PLEIN_SITE_H
+
+#include "plein/conf.h"
+#include "plein/db.h"
+#include "plein/schema.h"
+#include "plein/siteid.h"
+
+typedef struct plein_site {
+	char *dir;
+	plein_db *db;
+	plein_conf *conf;
+	plein_schema *schema;
+	unsigned char pk[32];  /* ed25519 public key: the site's identity */
+	unsigned char sk[64];  /* ed25519 secret key (libsodium layout) */
+	char id[PLEIN_SITEID_LEN + 1];
+} plein_site;
+
+/* Create a new site in dir (which must not exist, or be empty): key,
+ * replica, log repository, plein.conf with name. On failure nothing is
+ * left behind. */
+int plein_site_create(plein_site **out, const char *dir, const char *name);
+/* Open an existing site. */
+int plein_site_open(plein_site **out, const char *dir);
+void plein_site_close(plein_site *s);
+
+/* dir/file, caller frees. */
+char *plein_site_path(const plein_site *s, const char *file);
+int plein_site_save_conf(plein_site *s);
+
+/* Local key/value state (plein_local): network name and id, role, ...
+ * get returns a malloc'd string or NULL when unset. */
+char *plein_site_local_get(plein_site *s, const char *key);
+int plein_site_local_set(plein_site *s, const char *key, const char *value);
+
+/* The site's display name (from plein.conf; lent). */
+const char *plein_site_name(const plein_site *s);
+
+#endif

@@ -1,0 +1,5 @@
+/* Not built yet: each command fails loudly until it is. */
+#include "commands.h"
+
+int cmd_daylog_add(cli_ctx *ctx) { return cmd_not_built(ctx); }
+int cmd_daylog_list(cli_ctx *ctx) { return cmd_not_built(ctx); }

@@ -1,0 +1,54 @@
+/* Command handlers, one group per file; the table is in main.c. */
+#ifndef PLEIN_CLI_COMMANDS_H
+#define PLEIN_CLI_COMMANDS_H
+
+#include "cli.h"
+
+/* cmd_site.c: sites and integrity */
+int cmd_init(cli_ctx *ctx);
+int cmd_id(cli_ctx *ctx);
+int cmd_status(cli_ctx *ctx);
+int cmd_digest(cli_ctx *ctx);
+
+/* cmd_offer.c: the offer */
+int cmd_location_add(cli_ctx *ctx);
+int cmd_location_list(cli_ctx *ctx);
+int cmd_partner_add(cli_ctx *ctx);
+int cmd_partner_list(cli_ctx *ctx);
+int cmd_term_list(cli_ctx *ctx);
+int cmd_offering_add(cli_ctx *ctx);
+int cmd_offering_list(cli_ctx *ctx);
+
+/* cmd_schedule.c: rules, exceptions and the expanded schedule */
+int cmd_rule_add(cli_ctx *ctx);
+int cmd_rule_cancel(cli_ctx *ctx);
+int cmd_rule_move(cli_ctx *ctx);
+int cmd_schedule(cli_ctx *ctx);
+
+/* cmd_signup.c */
+int cmd_signup_add(cli_ctx *ctx);
+int cmd_signup_list(cli_ctx *ctx);
+int cmd_signup_set(cli_ctx *ctx);
+
+/* cmd_visit.c: anonymous registration */
+int cmd_visit_add(cli_ctx *ctx);
+int cmd_visit_list(cli_ctx *ctx);
+
+/* cmd_referral.c */
+int cmd_referral_add(cli_ctx *ctx);
+int cmd_referral_set(cli_ctx *ctx);
+int cmd_referral_attempt(cli_ctx *ctx);
+int cmd_referral_list(cli_ctx *ctx);
+int cmd_referral_show(cli_ctx *ctx);
+
+/* cmd_daylog.c */
+int cmd_daylog_add(cli_ctx *ctx);
+int cmd_daylog_list(cli_ctx *ctx);
+
+/* cmd_report.c */
+int cmd_report(cli_ctx *ctx);
+
+/* cmd_sync.c: network and sync commands of later milestones */
+int cmd_not_built(cli_ctx *ctx);
+
+#endif

@@ -1,0 +1,1 @@
+/* rrule: being built */
