@@ -7,6 +7,7 @@
 #include "plein/buf.h"
 #include "plein/capture.h"
 #include "plein/error.h"
+#include "plein/merge.h"
 
 /* The core's own tables. Local to this replica: never synced, never in
  * the digest. Created before migrations so a migration may rely on them. */
@@ -78,7 +79,7 @@ int plein_schema_migrate(plein_db *db)
 	snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", plein_migration_count);
 	if ((rc = plein_db_exec(db, pragma)) < 0)
 		goto fail;
-	if ((rc = plein_capture_install(db)) < 0)
+	if ((rc = plein_capture_install(db)) < 0 || (rc = plein_merge_install(db)) < 0)
 		goto fail;
 	return plein_db_commit(db);
 fail:

@@ -120,9 +120,22 @@ int plein_check_exists(plein_site *site, const char *table, const char *id)
 	int rc = plein_db_int(site->db, &one, plein_buf_cstr(&sql), id ? id : "", NULL);
 	plein_buf_free(&sql);
 	if (rc == PLEIN_ENOTFOUND) {
-		const char *list = strcmp(table, "schedule_rule") == 0 ? "schedule" : table;
-		return plein_fail(PLEIN_ENOTFOUND, "no %s with id '%s' (see 'plein %s list')",
-				  strcmp(table, "schedule_rule") == 0 ? "rule" : table, id ? id : "", list);
+		/* Name the listing a person would use to find the right id. */
+		static const struct { const char *table, *what, *list; } names[] = {
+			{ "schedule_rule", "rule", "plein schedule --json" },
+			{ "schedule_exception", "exception", "plein schedule --json" },
+			{ "question", "question", "plein visit list" },
+			{ "signup", "sign-up", "plein signup list --rule ID --date DATE" },
+		};
+		const char *what = table, *list = NULL;
+		for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+			if (strcmp(names[i].table, table) == 0) {
+				what = names[i].what;
+				list = names[i].list;
+			}
+		if (list)
+			return plein_fail(PLEIN_ENOTFOUND, "no %s with id '%s' (see '%s')", what, id ? id : "", list);
+		return plein_fail(PLEIN_ENOTFOUND, "no %s with id '%s' (see 'plein %s list')", what, id ? id : "", table);
 	}
 	return rc;
 }

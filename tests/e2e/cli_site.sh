@@ -58,16 +58,22 @@ rm -f broken/plein.db-wal broken/plein.db-shm
 expect_fail 2 "not a plein database or is damaged" plein -C broken status
 
 t "a locked database says busy and to try again"
-python3 - "$TMP/hengelo/plein.db" <<'PY' &
+# Another writer holds the write lock for longer than plein waits (5 s);
+# plein starts only once the lock is surely held.
+python3 - "$TMP/hengelo/plein.db" "$TMP/locked" <<'PY' &
 import sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None)
 c.execute("BEGIN IMMEDIATE")
-time.sleep(8)
+open(sys.argv[2], "w").close()
+time.sleep(12)
 PY
-sleep 1
-err=$(timeout 20 "$PLEIN" -C hengelo location add --name Busy --kind branch 2>&1); rc=$?
+for i in $(seq 1 100); do [ -f "$TMP/locked" ] && break; sleep 0.1; done
+err=$(timeout 30 "$PLEIN" -C hengelo location add --name Busy --kind branch 2>&1); rc=$?
 wait
 if [ $rc -eq 2 ] && echo "$err" | grep -q "busy.*try again"; then pass; else fail "rc=$rc $err"; fi
+
+t "the busy write changed nothing"
+ok_if test "$(sqlite3 hengelo/plein.db "SELECT count(*) FROM location WHERE name = 'Busy'")" = 0
 
 t "a database written by a newer plein is refused and not touched"
 sqlite3 hengelo/plein.db "PRAGMA user_version=99"
