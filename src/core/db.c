@@ -1,5 +1,6 @@
 #include "plein/db.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,9 @@ int plein_db_fail(plein_db *db, const char *what)
 {
 	int rc = sqlite3_extended_errcode(db->h);
 	const char *msg = sqlite3_errmsg(db->h);
+	/* A full disk often surfaces as an I/O error; the OS error tells. */
+	if ((rc & 0xff) == SQLITE_IOERR && (sqlite3_system_errno(db->h) == ENOSPC || sqlite3_system_errno(db->h) == EDQUOT))
+		rc = SQLITE_FULL;
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
@@ -64,6 +68,10 @@ int plein_db_open(plein_db **out, const char *path, int create)
 	}
 	sqlite3_extended_result_codes(db->h, 1);
 	sqlite3_busy_timeout(db->h, 5000);
+	/* Keep -wal and -shm between runs: on a full disk a replica can then
+	 * still be opened and read (creating -shm would need space). */
+	int persist = 1;
+	sqlite3_file_control(db->h, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	/* WAL: readers never block the writer; NORMAL is durable across
 	 * process crashes, and the log (log.git) is the source of truth. */
 	if (plein_db_exec(db, "PRAGMA journal_mode=WAL") < 0 ||
