@@ -63,8 +63,10 @@ const struct cli_command cli_commands[] = {
 	{ "referral show", cmd_referral_show, "ID [--json]", "One referral; contact details only where this site may read them." },
 	{ "daylog add", cmd_daylog_add, "--location ID [--day DATE] [--author NAME] TEXT", "Add a day-log entry (no visitor names)." },
 	{ "daylog list", cmd_daylog_list, "[--day DATE] [--location ID] [--json]", "The day log." },
-	{ "report", cmd_report, "[--by theme|location|partner|agency|month ...] [--from DATE] [--to DATE] [--csv | --json]",
-	  "Visits and questions counted by theme, location, partner, agency or month." },
+	{ "report", cmd_report, "[--by theme|location|partner|agency|month ...] [--from DATE] [--to DATE] [--referrals] [--csv | --json]",
+	  "Visits, questions, solved and referred, counted by theme (default), location, partner, agency and/or local month "
+	  "(repeat --by for a cross table; dates are local and inclusive), then the outcomes of the referrals made in the period. "
+	  "--csv prints the main table only; --referrals prints the referral outcomes alone (text or CSV); --json has both." },
 
 	/* Sync and integrity */
 	{ "status", cmd_status, "[--json]", "This site: identity, schema, unsealed changes, records." },
