@@ -9,6 +9,8 @@
 #include "plein/schema.h"
 #include "plein/siteid.h"
 
+struct plein_log;
+
 typedef struct plein_site {
 	char *dir;
 	plein_db *db;
@@ -17,6 +19,7 @@ typedef struct plein_site {
 	unsigned char pk[32];  /* ed25519 public key: the site's identity */
 	unsigned char sk[64];  /* ed25519 secret key (libsodium layout) */
 	char id[PLEIN_SITEID_LEN + 1];
+	struct plein_log *log;  /* log.git, opened by plein_site_log() */
 } plein_site;
 
 /* Create a new site in dir (which must not exist, or be empty): key,
@@ -26,6 +29,11 @@ int plein_site_create(plein_site **out, const char *dir, const char *name);
 /* Open an existing site. */
 int plein_site_open(plein_site **out, const char *dir);
 void plein_site_close(plein_site *s);
+
+/* The site's log (lent; opened on first use), or NULL with the error set. */
+struct plein_log *plein_site_log(plein_site *s);
+/* The network id (16 bytes) from the replica; PLEIN_ERR when unset. */
+int plein_site_network_id(plein_site *s, unsigned char out[16]);
 
 /* dir/file, caller frees. */
 char *plein_site_path(const plein_site *s, const char *file);

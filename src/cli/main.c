@@ -7,7 +7,9 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "plein/capture.h"
 #include "plein/error.h"
+#include "plein/journal.h"
 
 const struct cli_command cli_commands[] = {
 	/* Sites and the network */
@@ -89,6 +91,19 @@ plein_site *cli_site(cli_ctx *ctx)
 	return ctx->site;
 }
 
+/* Seal what this command (or an earlier sqlite3 shell) wrote into the
+ * log. The writes are saved either way; a failure here only delays them. */
+static void seal_pending(plein_site *s)
+{
+	int64_t pending = 0;
+	uint64_t seq = 0;
+	if (plein_capture_pending(s->db, &pending) < 0 || pending == 0)
+		return;
+	if (plein_journal_seal(s, &seq) < 0)
+		fprintf(stderr, "plein: warning: the change is saved, but not yet sealed into the log (%s); "
+				"it will be sealed the next time plein runs\n", plein_error());
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: plein [-C DIR] COMMAND [ARGS]   ('plein COMMAND --help' for one command)\n\n");
@@ -156,6 +171,8 @@ int main(int argc, char **argv)
 		rc = cmd->run(&ctx);
 	else if (rc > 0)
 		rc = 0; /* --help */
+	if (rc == 0 && ctx.site)
+		seal_pending(ctx.site);
 	if (rc < 0) {
 		fflush(stdout);
 		fprintf(stderr, "plein: %s\n", plein_error());

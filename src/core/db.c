@@ -72,10 +72,10 @@ int plein_db_open(plein_db **out, const char *path, int create)
 	 * still be opened and read (creating -shm would need space). */
 	int persist = 1;
 	sqlite3_file_control(db->h, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
-	/* WAL: readers never block the writer; NORMAL is durable across
-	 * process crashes, and the log (log.git) is the source of truth. */
+	/* WAL: readers never block the writer. FULL: a write acknowledged to
+	 * a person survives power loss, not only a crash (design §5). */
 	if (plein_db_exec(db, "PRAGMA journal_mode=WAL") < 0 ||
-	    plein_db_exec(db, "PRAGMA synchronous=NORMAL") < 0 ||
+	    plein_db_exec(db, "PRAGMA synchronous=FULL") < 0 ||
 	    plein_db_exec(db, "PRAGMA foreign_keys=OFF") < 0) {
 		plein_db_close(db);
 		return plein_error_code() ? plein_error_code() : PLEIN_ERR;

@@ -75,6 +75,16 @@ int plein_merge_install(plein_db *db)
 		"  n  INTEGER PRIMARY KEY," /* small number used in clock tables */
 		"  pk BLOB NOT NULL UNIQUE" /* the site's ed25519 public key */
 		");"
+		"CREATE TABLE IF NOT EXISTS plein_applied ("
+		"  site TEXT PRIMARY KEY,"   /* site id of a chain in log.git */
+		"  seq  INTEGER NOT NULL"    /* its last batch applied to this replica */
+		");"
+		"CREATE TABLE IF NOT EXISTS plein_rejected ("
+		"  at     TEXT NOT NULL,"   /* when it was refused (UTC) */
+		"  site   TEXT NOT NULL,"   /* the chain it came in */
+		"  seq    INTEGER NOT NULL,"
+		"  reason TEXT NOT NULL"
+		");"
 		"CREATE TABLE IF NOT EXISTS plein_counter ("
 		"  tid INTEGER NOT NULL, id TEXT NOT NULL, cid INTEGER NOT NULL,"
 		"  site INTEGER NOT NULL," /* plein_site_ref.n */

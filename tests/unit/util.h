@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "plein/error.h"
 #include "plein/site.h"
 
@@ -18,6 +20,16 @@ static inline plein_site *test_site(char *dir)
 	plein_site *s = NULL;
 	if (plein_site_create(&s, dir, "test") < 0) {
 		fprintf(stderr, "# test_site: %s\n", plein_error());
+		return NULL;
+	}
+	/* One test network; each test site is its own admin. */
+	char pk[65];
+	sodium_bin2hex(pk, sizeof pk, s->pk, 32);
+	if (plein_site_local_set(s, "network_name", "Testnetwerk") < 0 ||
+	    plein_site_local_set(s, "network_id", "00112233445566778899aabbccddeeff") < 0 ||
+	    plein_site_local_set(s, "admin_pk", pk) < 0) {
+		fprintf(stderr, "# test_site: %s\n", plein_error());
+		plein_site_close(s);
 		return NULL;
 	}
 	return s;

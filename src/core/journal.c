@@ -1,0 +1,210 @@
+#include "plein/journal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plein/batch.h"
+#include "plein/buf.h"
+#include "plein/error.h"
+#include "plein/local.h"
+#include "plein/log.h"
+#include "plein/merge.h"
+#include "plein/schema.h"
+
+int plein_journal_applied(plein_site *s, const char *site_id, uint64_t *out_seq)
+{
+	int64_t seq = 0;
+	int rc = plein_db_int(s->db, &seq, "SELECT seq FROM plein_applied WHERE site = ?1", site_id, NULL);
+	if (rc == PLEIN_ENOTFOUND) {
+		seq = 0;
+		rc = 0;
+	}
+	*out_seq = (uint64_t)seq;
+	return rc;
+}
+
+static int set_applied(plein_site *s, const char *site_id, uint64_t seq)
+{
+	sqlite3_stmt *st = plein_db_stmt(s->db, "INSERT OR REPLACE INTO plein_applied(site, seq) VALUES (?1, ?2)");
+	if (!st)
+		return PLEIN_ERR;
+	sqlite3_bind_text(st, 1, site_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	return plein_db_step_done(s->db, st);
+}
+
+/* Later local writes must sort after every applied change. */
+static int raise_clock(plein_site *s, int64_t hlc)
+{
+	sqlite3_stmt *st = plein_db_stmt(s->db, "UPDATE plein_clock SET hlc = max(hlc, ?1) WHERE id = 1");
+	if (!st)
+		return PLEIN_ERR;
+	sqlite3_bind_int64(st, 1, hlc);
+	return plein_db_step_done(s->db, st);
+}
+
+/* Apply one stored batch in its own transaction. */
+static int apply_entry(plein_site *s, const plein_log_entry *e)
+{
+	plein_batch_header h;
+	plein_batch *b = NULL;
+	plein_merge *m = NULL;
+	char signer[PLEIN_SITEID_LEN + 1];
+	int rc = plein_batch_verify(&h, e->header.data, e->header.len, e->sig.data);
+	if (rc < 0)
+		return plein_fail(PLEIN_ERR, "log.git: batch %" PRIu64 " of %s does not verify (%s); run 'plein verify'",
+				  e->seq, e->site, plein_error());
+	plein_siteid_from_key(signer, h.site_pk);
+	if (strcmp(signer, e->site) != 0 || h.seq != e->seq)
+		return plein_fail(PLEIN_ERR, "log.git: batch %" PRIu64 " of %s is filed under the wrong chain; run 'plein verify'",
+				  e->seq, e->site);
+	rc = plein_batch_decode(&b, &h, e->payload.data, e->payload.len,
+				e->has_personal ? e->personal.data : NULL, e->has_personal ? e->personal.len : 0);
+	if (rc < 0)
+		return plein_fail(PLEIN_ERR, "log.git: batch %" PRIu64 " of %s: %s", e->seq, e->site, plein_error());
+	if ((rc = plein_db_begin(s->db)) < 0)
+		goto out;
+	if ((rc = plein_merge_begin(&m, s)) == 0)
+		rc = plein_merge_apply(m, h.site_pk, b->changes, b->n);
+	int rc2 = m ? plein_merge_end(m) : 0;
+	if (rc == 0)
+		rc = rc2;
+	/* Our own batch: its captured rows are sealed now. */
+	if (rc == 0 && memcmp(h.site_pk, s->pk, 32) == 0)
+		rc = plein_local_consumed(s, h.hlc_max);
+	if (rc == 0)
+		rc = raise_clock(s, h.hlc_max);
+	if (rc == 0)
+		rc = set_applied(s, e->site, e->seq);
+	if (rc == 0)
+		rc = plein_db_commit(s->db);
+	else
+		plein_db_rollback(s->db);
+out:
+	plein_batch_free(b);
+	return rc;
+}
+
+int plein_journal_catch_up(plein_site *s, uint64_t *out_applied)
+{
+	if (out_applied)
+		*out_applied = 0;
+	plein_log *log = plein_site_log(s);
+	if (!log)
+		return plein_error_code() ? plein_error_code() : PLEIN_ERR;
+	plein_log_ref *tips = NULL;
+	size_t n = 0;
+	int rc = plein_log_tips(&tips, &n, log);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		uint64_t have = 0;
+		if ((rc = plein_journal_applied(s, tips[i].site, &have)) < 0)
+			break;
+		for (uint64_t seq = have + 1; seq <= tips[i].seq && rc == 0; seq++) {
+			plein_log_entry e;
+			memset(&e, 0, sizeof e);
+			if ((rc = plein_log_read(&e, log, tips[i].site, seq)) == 0)
+				rc = apply_entry(s, &e);
+			plein_log_entry_free(&e);
+			if (rc == 0 && out_applied)
+				(*out_applied)++;
+		}
+	}
+	free(tips);
+	return rc;
+}
+
+/* The hash and commit of this site's last batch, for the next one. */
+static int chain_tip(plein_site *s, plein_log_ref *tip, unsigned char prev[PLEIN_BATCH_HASH_BYTES])
+{
+	memset(prev, 0, PLEIN_BATCH_HASH_BYTES);
+	int rc = plein_log_tip(tip, s->log, s->id);
+	if (rc < 0 || tip->seq == 0)
+		return rc;
+	plein_log_entry e;
+	memset(&e, 0, sizeof e);
+	rc = plein_log_read(&e, s->log, s->id, tip->seq);
+	if (rc == 0 && (e.header.len != PLEIN_BATCH_HEADER_BYTES || e.sig.len != PLEIN_BATCH_SIG_BYTES))
+		rc = plein_fail(PLEIN_ERR, "log.git: the last batch of this site is damaged; run 'plein verify'");
+	if (rc == 0)
+		plein_batch_hash(prev, e.header.data, e.sig.data);
+	plein_log_entry_free(&e);
+	return rc;
+}
+
+int plein_journal_seal(plein_site *s, uint64_t *out_seq)
+{
+	*out_seq = 0;
+	if (!plein_site_log(s))
+		return plein_error_code() ? plein_error_code() : PLEIN_ERR;
+	/* First repair: a batch may be in the log but not yet in the replica. */
+	int rc = plein_journal_catch_up(s, NULL);
+	if (rc < 0)
+		return rc;
+
+	plein_changeset cs = PLEIN_CHANGESET_INIT;
+	plein_buf payload = PLEIN_BUF_INIT, personal = PLEIN_BUF_INIT;
+	plein_merge *m = NULL;
+	int64_t hmax = 0;
+	if ((rc = plein_db_begin(s->db)) < 0)
+		return rc;
+	plein_log_ref tip;
+	plein_batch_header h;
+	memset(&h, 0, sizeof h);
+	uint64_t applied = 0;
+	if ((rc = chain_tip(s, &tip, h.prev_hash)) < 0 || (rc = plein_journal_applied(s, s->id, &applied)) < 0)
+		goto fail;
+	if (applied != tip.seq) {
+		/* Another plein sealed between our catch-up and our lock. */
+		rc = plein_fail(PLEIN_EBUSY, "another plein is sealing this site's changes; try again in a moment");
+		goto fail;
+	}
+	if ((rc = plein_merge_begin(&m, s)) < 0 || (rc = plein_local_changes(&cs, &hmax, m, s)) < 0)
+		goto fail;
+	if (cs.n > 0) {
+		if ((rc = plein_site_network_id(s, h.network_id)) < 0)
+			goto fail;
+		memcpy(h.site_pk, s->pk, 32);
+		h.seq = tip.seq + 1;
+		h.schema_version = plein_schema_version();
+		unsigned char hb[PLEIN_BATCH_HEADER_BYTES], sig[PLEIN_BATCH_SIG_BYTES];
+		if ((rc = plein_batch_encode(&h, &payload, &personal, cs.v, cs.n, 1, NULL)) < 0 ||
+		    (rc = plein_batch_seal(hb, sig, &h, s->sk)) < 0)
+			goto fail;
+		char summary[64];
+		snprintf(summary, sizeof summary, "%zu changes", cs.n);
+		plein_log_batch lb = {
+			.site = s->id, .seq = h.seq, .time = (h.hlc_max >> 16) / 1000, .summary = summary,
+			.header = hb, .header_len = sizeof hb, .sig = sig,
+			.payload = payload.data, .payload_len = payload.len,
+			.personal = personal.len ? personal.data : NULL, .personal_len = personal.len,
+			.parent = tip.seq ? tip.commit : "",
+		};
+		/* The commit point: once the ref moved, the batch exists. */
+		if ((rc = plein_log_append(s->log, &lb)) < 0)
+			goto fail;
+		if ((rc = plein_merge_apply(m, s->pk, cs.v, cs.n)) < 0 ||
+		    (rc = set_applied(s, s->id, h.seq)) < 0)
+			goto fail;
+		*out_seq = h.seq;
+	}
+	rc = plein_merge_end(m);
+	m = NULL;
+	if (rc == 0 && hmax)
+		rc = plein_local_consumed(s, hmax);
+	if (rc == 0)
+		rc = plein_db_commit(s->db);
+	else
+		plein_db_rollback(s->db);
+	goto out;
+fail:
+	plein_merge_end(m);
+	plein_db_rollback(s->db);
+	*out_seq = 0;
+out:
+	plein_changeset_free(&cs);
+	plein_buf_free(&payload);
+	plein_buf_free(&personal);
+	return rc;
+}
