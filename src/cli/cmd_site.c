@@ -1,4 +1,4 @@
-/* Sites and integrity: init, id, status, digest. */
+/* Sites and integrity: init, status, digest (cmd_network.c: id, card, roster). */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 #include "plein/digest.h"
 #include "plein/error.h"
 #include "plein/json.h"
+#include "plein/roster.h"
 #include "plein/validate.h"
 
 int cmd_init(cli_ctx *ctx)
@@ -18,10 +19,13 @@ int cmd_init(cli_ctx *ctx)
 	if (rc < 0)
 		return rc;
 	const char *dir = cli_pos(ctx, 0);
-	const char *network = cli_opt(ctx, "new-network");
-	if (cli_opt(ctx, "card"))
-		return plein_fail(PLEIN_EINVAL, "joining a network with --card is not built yet in this version of plein; "
-					       "create a network with --new-network NAME");
+	const char *network = cli_opt(ctx, "new-network"), *card = cli_opt(ctx, "card");
+	if (network && card)
+		return plein_fail(PLEIN_EINVAL, "give either --new-network NAME (a new network) or --card FILE (join one), not both");
+	if (card)
+		return cmd_init_card(ctx, dir, card);
+	if (cli_opt(ctx, "role"))
+		return plein_fail(PLEIN_EINVAL, "--role is for a site joining with --card; the site that creates a network is its coordinator");
 	if (!network || !*network)
 		return plein_fail(PLEIN_EINVAL, "'plein init' needs --new-network NAME (or --card FILE to join a network)");
 	if ((rc = plein_check_text("network name", network, 200)) < 0)
@@ -35,31 +39,26 @@ int cmd_init(cli_ctx *ctx)
 	plein_site *s = NULL;
 	if ((rc = plein_site_create(&s, dir, name)) < 0)
 		return rc;
+	ctx->site = s; /* main seals the roster row below and closes the site */
 	unsigned char nid[16];
-	char nidhex[33];
+	char nidhex[33], pkhex[65];
 	randombytes_buf(nid, sizeof nid);
 	sodium_bin2hex(nidhex, sizeof nidhex, nid, sizeof nid);
+	sodium_bin2hex(pkhex, sizeof pkhex, s->pk, sizeof s->pk);
+	/* This site's key is the network's admin key; its own roster row is
+	 * captured like any write and becomes its first batch. */
 	if ((rc = plein_db_begin(s->db)) < 0 ||
 	    (rc = plein_site_local_set(s, "network_name", network)) < 0 ||
 	    (rc = plein_site_local_set(s, "network_id", nidhex)) < 0 ||
+	    (rc = plein_site_local_set(s, "admin_pk", pkhex)) < 0 ||
 	    (rc = plein_site_local_set(s, "role", "coordinator")) < 0 ||
+	    (rc = plein_roster_admit(s, s->id, s->pk, name, "coordinator", NULL)) < 0 ||
 	    (rc = plein_db_commit(s->db)) < 0) {
 		plein_db_rollback(s->db);
-		plein_site_close(s);
 		return rc;
 	}
 	if (cli_tty())
 		fprintf(stderr, "Created site \"%s\" in %s, coordinator of the new network \"%s\".\n", name, dir, network);
-	printf("%s\n", s->id);
-	plein_site_close(s);
-	return 0;
-}
-
-int cmd_id(cli_ctx *ctx)
-{
-	plein_site *s = cli_site(ctx);
-	if (!s)
-		return plein_error_code();
 	printf("%s\n", s->id);
 	return 0;
 }

@@ -1,8 +1,258 @@
-/* Network and sync commands. Until they are built they fail loudly. */
+/* Sync and integrity: peers, one-shot sync through git remotes, verify. */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "commands.h"
+#include "plein/buf.h"
 #include "plein/error.h"
+#include "plein/ingest.h"
+#include "plein/journal.h"
+#include "plein/json.h"
+#include "plein/log.h"
+#include "plein/remote.h"
+#include "plein/validate.h"
+#include "plein/verify.h"
 
 int cmd_not_built(cli_ctx *ctx)
 {
 	return plein_fail(PLEIN_ERR, "'plein %s' is not built yet in this version of plein", ctx->cmd->name);
+}
+
+static int valid_peer_name(const char *name)
+{
+	if (!*name || strlen(name) > 40 || plein_log_check_key(name) < 0)
+		return 0;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return 0;
+	return 1;
+}
+
+static int is_url(const char *s)
+{
+	return strchr(s, '/') || strchr(s, ':') || strchr(s, '.');
+}
+
+int cmd_peer_add(cli_ctx *ctx)
+{
+	int rc = cli_need_pos(ctx, 2, 2);
+	if (rc < 0)
+		return rc;
+	const char *name = cli_pos(ctx, 0), *url = cli_pos(ctx, 1);
+	if (!valid_peer_name(name))
+		return plein_fail(PLEIN_EINVAL, "peer name '%s' may hold only letters, digits, - and _ (at most 40)", name);
+	if (!is_url(url) || (rc = plein_check_text("URL", url, 1000)) < 0)
+		return rc < 0 ? rc : plein_fail(PLEIN_EINVAL, "'%s' is not a URL or path; e.g. tcp://host:7420, /media/usb/plein.git or git://server/plein.git", url);
+	plein_site *s = cli_site(ctx);
+	if (!s)
+		return plein_error_code();
+	char key[64];
+	snprintf(key, sizeof key, "peer.%s.url", name);
+	if (plein_conf_get(s->conf, key))
+		return plein_fail(PLEIN_EINVAL, "there is already a peer '%s' (remove it first with 'plein peer remove %s')", name, name);
+	plein_conf_set(s->conf, key, url);
+	return plein_site_save_conf(s);
+}
+
+int cmd_peer_remove(cli_ctx *ctx)
+{
+	int rc = cli_need_pos(ctx, 1, 1);
+	if (rc < 0)
+		return rc;
+	plein_site *s = cli_site(ctx);
+	if (!s)
+		return plein_error_code();
+	char sec[64];
+	snprintf(sec, sizeof sec, "peer.%s", cli_pos(ctx, 0));
+	if (!plein_conf_remove_section(s->conf, sec))
+		return plein_fail(PLEIN_ENOTFOUND, "no peer '%s' (see 'plein peer list')", cli_pos(ctx, 0));
+	return plein_site_save_conf(s);
+}
+
+int cmd_peer_list(cli_ctx *ctx)
+{
+	plein_site *s = cli_site(ctx);
+	if (!s)
+		return plein_error_code();
+	/* Peers live in plein.conf; their state in the replica. */
+	int rc = plein_db_exec(s->db, "CREATE TEMP TABLE IF NOT EXISTS peer_conf(name TEXT, url TEXT); DELETE FROM peer_conf;");
+	const char *name;
+	for (int i = 0; rc == 0 && (name = plein_conf_subsection(s->conf, "peer", i)); i++) {
+		char key[64];
+		snprintf(key, sizeof key, "peer.%s.url", name);
+		sqlite3_stmt *st = plein_db_stmt(s->db, "INSERT INTO peer_conf(name, url) VALUES (?1, ?2)");
+		if (!st)
+			return PLEIN_ERR;
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, plein_conf_get(s->conf, key), -1, SQLITE_TRANSIENT);
+		rc = plein_db_step_done(s->db, st);
+	}
+	if (rc < 0)
+		return rc;
+	sqlite3_stmt *st = plein_db_stmt(s->db,
+		"SELECT c.name, c.url, p.last_ok, p.last_error, p.batches_in, p.batches_out"
+		" FROM peer_conf c LEFT JOIN plein_peer_state p ON p.peer = c.name ORDER BY c.name");
+	return st ? cli_print_rows(ctx, st) : PLEIN_ERR;
+}
+
+static void record(plein_site *s, const char *peer, const char *error, size_t in, size_t out, size_t bin, size_t bout)
+{
+	sqlite3_stmt *st = plein_db_stmt(s->db,
+		"INSERT INTO plein_peer_state(peer, last_ok, last_error, last_error_at, batches_in, batches_out, bytes_in, bytes_out)"
+		" VALUES (?1, CASE WHEN ?2 IS NULL THEN strftime('%Y-%m-%dT%H:%M:%SZ','now') END, ?2,"
+		"         CASE WHEN ?2 IS NOT NULL THEN strftime('%Y-%m-%dT%H:%M:%SZ','now') END, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT(peer) DO UPDATE SET"
+		"  last_ok = coalesce(excluded.last_ok, last_ok),"
+		"  last_error = CASE WHEN ?2 IS NULL THEN last_error ELSE ?2 END,"
+		"  last_error_at = coalesce(excluded.last_error_at, last_error_at),"
+		"  batches_in = batches_in + ?3, batches_out = batches_out + ?4,"
+		"  bytes_in = bytes_in + ?5, bytes_out = bytes_out + ?6");
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
+	if (error)
+		sqlite3_bind_text(st, 2, error, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, (int64_t)in);
+	sqlite3_bind_int64(st, 4, (int64_t)out);
+	sqlite3_bind_int64(st, 5, (int64_t)bin);
+	sqlite3_bind_int64(st, 6, (int64_t)bout);
+	plein_db_step_done(s->db, st);
+}
+
+static void progress(const char *stage, size_t done, size_t total, size_t bytes, void *payload)
+{
+	fprintf(stderr, "\r%s %s: %zu/%zu objects, %zu KiB", (const char *)payload, stage, done, total, bytes / 1024);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+/* One peer: fetch into incoming, verify and apply, push what it lacks. */
+static int sync_one(plein_site *s, const char *label, const char *url, const char *key)
+{
+	if (strncmp(url, "tcp://", 6) == 0)
+		return plein_fail(PLEIN_ERR, "%s: sync over tcp:// is not built yet in this version of plein; "
+					     "use a git remote or a path (a USB stick)", label);
+	plein_remote_result fetched, pushed;
+	plein_ingest_report rep;
+	memset(&fetched, 0, sizeof fetched);
+	memset(&pushed, 0, sizeof pushed);
+	memset(&rep, 0, sizeof rep);
+	plein_remote_opts o = { .what = PLEIN_REMOTE_FETCH, .key = key, .payload = (void *)label };
+	if (cli_tty())
+		o.progress = progress;
+	int rc = plein_remote_sync(&fetched, s->log, url, &o);
+	if (rc == 0)
+		rc = plein_ingest(&rep, s, fetched.key);
+	if (rc == 0) {
+		o.what = PLEIN_REMOTE_PUSH;
+		rc = plein_remote_sync(&pushed, s->log, url, &o);
+	}
+	/* Batches sent: what the remote had (seen at fetch) up to our tip. */
+	size_t out = 0;
+	for (size_t i = 0; i < pushed.nrefs; i++) {
+		if (pushed.refs[i].status != PLEIN_REMOTE_PUSHED)
+			continue;
+		uint64_t had = 0;
+		for (size_t k = 0; k < fetched.nrefs; k++)
+			if (strcmp(fetched.refs[k].site, pushed.refs[i].site) == 0)
+				had = fetched.refs[k].remote_seq;
+		if (pushed.refs[i].local_seq > had)
+			out += pushed.refs[i].local_seq - had;
+	}
+	if (rc < 0) {
+		char msg[400];
+		snprintf(msg, sizeof msg, "%s", plein_error());
+		record(s, label, msg, rep.accepted + rep.released, out, fetched.received_bytes, pushed.sent_bytes);
+		plein_fail(rc, "%s: %s", label, msg);
+	} else {
+		record(s, label, NULL, rep.accepted + rep.released, out, fetched.received_bytes, pushed.sent_bytes);
+		printf("%s: %zu batches received, %zu sent", label, rep.accepted + rep.released, out);
+		if (rep.held)
+			printf(", %zu held", rep.held);
+		if (rep.rejected)
+			printf(", %zu refused", rep.rejected);
+		if (rep.forks)
+			printf(", %zu fork proofs kept", rep.forks);
+		printf("\n");
+		for (size_t i = 0; i < rep.nnotes; i++)
+			fprintf(stderr, "plein: %s: batch %" PRIu64 " of %s: %s\n", label, rep.notes[i].seq, rep.notes[i].site,
+				rep.notes[i].reason);
+		for (size_t i = 0; i < pushed.nrefs; i++)
+			if (pushed.refs[i].status == PLEIN_REMOTE_DIVERGED || pushed.refs[i].status == PLEIN_REMOTE_REJECTED)
+				fprintf(stderr, "plein: %s: the chain of %s was not sent: %s %s\n", label, pushed.refs[i].site,
+					plein_remote_status_name(pushed.refs[i].status), pushed.refs[i].message);
+		if (rep.rejected || rep.forks)
+			rc = plein_fail(PLEIN_EREJECT, "%s: %zu batch(es) refused; the rest was synced (see the lines above)",
+					label, rep.rejected + rep.forks);
+	}
+	plein_remote_result_free(&fetched);
+	plein_remote_result_free(&pushed);
+	plein_ingest_report_free(&rep);
+	return rc;
+}
+
+int cmd_sync(cli_ctx *ctx)
+{
+	plein_site *s = cli_site(ctx);
+	if (!s)
+		return plein_error_code();
+	if (!plein_site_log(s))
+		return plein_error_code();
+	/* Our own changes go along. */
+	uint64_t seq = 0;
+	int rc = plein_journal_seal(s, &seq);
+	if (rc < 0)
+		return rc;
+	int n = cli_npos(ctx), failed = 0, first = 0, targets = n;
+	while (n == 0 && plein_conf_subsection(s->conf, "peer", targets))
+		targets++;
+	if (n == 0 && !plein_conf_subsection(s->conf, "peer", 0))
+		return plein_fail(PLEIN_EINVAL, "no peers to sync with; add one with 'plein peer add NAME URL' or name a URL");
+	for (int i = 0; n == 0 ? plein_conf_subsection(s->conf, "peer", i) != NULL : i < n; i++) {
+		const char *arg = n ? cli_pos(ctx, i) : plein_conf_subsection(s->conf, "peer", i);
+		char key[64];
+		snprintf(key, sizeof key, "peer.%s.url", arg);
+		const char *url = plein_conf_get(s->conf, key);
+		int r;
+		if (url)
+			r = sync_one(s, arg, url, arg);
+		else if (is_url(arg))
+			r = sync_one(s, arg, arg, NULL);
+		else
+			r = plein_fail(PLEIN_EINVAL, "no peer '%s' (see 'plein peer list'), and it is not a URL", arg);
+		if (r < 0) {
+			if (failed++ == 0)
+				first = r;
+			/* One target: its error is the one line. Several: a line
+			 * each, then the count. */
+			if (targets > 1)
+				fprintf(stderr, "plein: %s\n", plein_error());
+		}
+	}
+	if (!failed || targets == 1)
+		return failed ? first : 0;
+	return plein_fail(first, "%d of %d syncs did not fully succeed (see the lines above)", failed, targets);
+}
+
+int cmd_verify(cli_ctx *ctx)
+{
+	plein_site *s = cli_site(ctx);
+	if (!s)
+		return plein_error_code();
+	plein_verify_report r;
+	int rc = plein_verify(&r, s);
+	if (rc < 0)
+		return rc;
+	printf("%zu chains, %zu batches, %zu changes checked\n", r.chains, r.batches, r.changes);
+	printf("live digest:    %s\nrebuilt digest: %s\n", r.live, r.rebuilt);
+	if (r.problems)
+		return plein_fail(PLEIN_EREJECT, "%zu batch(es) failed a check; first: %s", r.problems, r.first_problem);
+	if (!r.equal)
+		return plein_fail(PLEIN_ERR, "the replica differs from the state the logs give; "
+					     "move plein.db aside and run any plein command to rebuild it from log.git");
+	printf("ok: every signature and chain checks, and the logs rebuild this state\n");
+	return 0;
 }

@@ -6,9 +6,16 @@
 
 /* cmd_site.c: sites and integrity */
 int cmd_init(cli_ctx *ctx);
-int cmd_id(cli_ctx *ctx);
 int cmd_status(cli_ctx *ctx);
 int cmd_digest(cli_ctx *ctx);
+
+/* cmd_network.c: identity, the network card, the roster */
+int cmd_id(cli_ctx *ctx);
+int cmd_card(cli_ctx *ctx);
+int cmd_init_card(cli_ctx *ctx, const char *dir, const char *file);
+int cmd_admit(cli_ctx *ctx);
+int cmd_revoke(cli_ctx *ctx);
+int cmd_sites(cli_ctx *ctx);
 
 /* cmd_offer.c: the offer */
 int cmd_location_add(cli_ctx *ctx);
@@ -48,7 +55,12 @@ int cmd_daylog_list(cli_ctx *ctx);
 /* cmd_report.c */
 int cmd_report(cli_ctx *ctx);
 
-/* cmd_sync.c: network and sync commands of later milestones */
+/* cmd_sync.c: peers, sync, verify */
+int cmd_peer_add(cli_ctx *ctx);
+int cmd_peer_list(cli_ctx *ctx);
+int cmd_peer_remove(cli_ctx *ctx);
+int cmd_sync(cli_ctx *ctx);
+int cmd_verify(cli_ctx *ctx);
 int cmd_not_built(cli_ctx *ctx);
 
 #endif

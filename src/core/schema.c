@@ -9,6 +9,11 @@
 #include "plein/error.h"
 #include "plein/merge.h"
 
+/* The version of the core's own (local) tables below and in merge.c:
+ * raise it when they change, so existing replicas get them. */
+#define CORE_VERSION 1
+#define CORE_VERSION_STR "1"
+
 /* The core's own tables. Local to this replica: never synced, never in
  * the digest. Created before migrations so a migration may rely on them. */
 static const char core_ddl[] =
@@ -22,6 +27,17 @@ static const char core_ddl[] =
 	"  applying INTEGER NOT NULL DEFAULT 0" /* 1 while merge writes: not captured */
 	");"
 	"INSERT OR IGNORE INTO plein_clock(id, hlc, applying) VALUES (1, 0, 0);"
+	/* What the last syncs with each peer did (plein status). */
+	"CREATE TABLE IF NOT EXISTS plein_peer_state ("
+	"  peer          TEXT PRIMARY KEY," /* a peer name, or a URL synced by hand */
+	"  last_ok       TEXT,"             /* UTC time of the last sync that worked */
+	"  last_error    TEXT,"             /* what went wrong the last time it failed */
+	"  last_error_at TEXT,"
+	"  batches_in    INTEGER NOT NULL DEFAULT 0," /* totals over all syncs */
+	"  batches_out   INTEGER NOT NULL DEFAULT 0,"
+	"  bytes_in      INTEGER NOT NULL DEFAULT 0,"
+	"  bytes_out     INTEGER NOT NULL DEFAULT 0"
+	");"
 	/* One row per captured row write, in HLC order (see docs/capture.md). */
 	"CREATE TABLE IF NOT EXISTS plein_capture ("
 	"  hlc  INTEGER PRIMARY KEY," /* hybrid logical clock of the write */
@@ -48,12 +64,16 @@ int plein_schema_migrate(plein_db *db)
 			"upgrade plein on this machine, the replica was not touched",
 			(long long)have, plein_migration_count);
 	if (have == plein_migration_count) {
-		/* Fast path: triggers exist unless someone dropped them. */
-		int64_t n = 0;
+		/* Fast path: the core's tables are of this version and the
+		 * triggers exist (unless someone dropped them). */
+		int64_t n = 0, core = 0;
 		rc = plein_db_int(db, &n, "SELECT count(*) FROM sqlite_schema WHERE type='trigger' AND name LIKE 'plein_cap_%'", NULL);
 		if (rc < 0)
 			return rc;
-		if (n > 0)
+		rc = plein_db_int(db, &core, "SELECT value FROM plein_local WHERE key = 'core_version'", NULL);
+		if (rc < 0 && rc != PLEIN_ENOTFOUND)
+			return rc;
+		if (n > 0 && core == CORE_VERSION)
 			return 0;
 	}
 
@@ -70,8 +90,10 @@ int plein_schema_migrate(plein_db *db)
 		goto fail;
 	for (int i = (int)have; i < plein_migration_count; i++) {
 		if ((rc = plein_db_exec(db, plein_migrations[i].sql)) < 0) {
+			char why[512]; /* plein_fail writes the slot it would read */
+			snprintf(why, sizeof why, "%s", plein_error());
 			plein_fail(PLEIN_ERR, "schema migration %s failed: %s; the replica was left as it was",
-				   plein_migrations[i].name, plein_error());
+				   plein_migrations[i].name, why);
 			goto fail;
 		}
 	}
@@ -80,6 +102,8 @@ int plein_schema_migrate(plein_db *db)
 	if ((rc = plein_db_exec(db, pragma)) < 0)
 		goto fail;
 	if ((rc = plein_capture_install(db)) < 0 || (rc = plein_merge_install(db)) < 0)
+		goto fail;
+	if ((rc = plein_db_exec(db, "INSERT OR REPLACE INTO plein_local(key, value) VALUES ('core_version', " CORE_VERSION_STR ")")) < 0)
 		goto fail;
 	return plein_db_commit(db);
 fail:

@@ -1,5 +1,7 @@
 #include "plein/seal.h"
 
+#include "plein/roster.h"
+
 #include <sodium.h>
 #include <string.h>
 
@@ -206,9 +208,7 @@ cleanup:
 
 int plein_site_key_lookup(plein_site *site, const char *site_id, unsigned char out_pk[32])
 {
-	char norm[PLEIN_SITEID_LEN + 1], derived[PLEIN_SITEID_LEN + 1];
-	int64_t present = 0;
-	int rc;
+	char norm[PLEIN_SITEID_LEN + 1];
 
 	if (!site_id || plein_siteid_normalize(norm, site_id) < 0)
 		return plein_fail(PLEIN_ENOTFOUND, "'%s' is not a site id, so its key is not known", site_id ? site_id : "");
@@ -216,32 +216,8 @@ int plein_site_key_lookup(plein_site *site, const char *site_id, unsigned char o
 		memcpy(out_pk, site->pk, 32);
 		return 0;
 	}
-	/* The roster (another module) keeps the full keys; until it exists
-	 * here no other site's key is known. */
-	rc = plein_db_int(site->db, &present,
-			  "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'plein_roster'", NULL);
-	if (rc == PLEIN_ENOTFOUND)
-		return plein_fail(PLEIN_ENOTFOUND, "the key of site %s is not known here yet (no roster)", norm);
-	if (rc < 0)
-		return rc;
-
-	sqlite3_stmt *st = plein_db_stmt(site->db, "SELECT pk FROM plein_roster WHERE site_id = ?1");
-	if (!st)
-		return PLEIN_ERR;
-	sqlite3_bind_text(st, 1, norm, -1, SQLITE_TRANSIENT);
-	int step = sqlite3_step(st);
-	if (step == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB && sqlite3_column_bytes(st, 0) == 32) {
-		memcpy(out_pk, sqlite3_column_blob(st, 0), 32);
-		plein_siteid_from_key(derived, out_pk);
-		rc = strcmp(derived, norm) == 0 ? 0
-			: plein_fail(PLEIN_EREJECT, "the roster's key for site %s belongs to site %s; the roster is damaged", norm, derived);
-	} else if (step == SQLITE_ROW || step == SQLITE_DONE) {
-		rc = plein_fail(PLEIN_ENOTFOUND, "the key of site %s is not known here yet (not on the roster)", norm);
-	} else {
-		rc = plein_db_fail(site->db, "reading the roster");
-	}
-	sqlite3_reset(st);
-	return rc;
+	/* Full keys of other sites come from the roster. */
+	return plein_roster_key(site, norm, out_pk);
 }
 
 static void sql_unseal(sqlite3_context *ctx, int argc, sqlite3_value **argv)

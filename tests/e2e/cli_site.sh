@@ -76,9 +76,10 @@ t "the busy write changed nothing"
 ok_if test "$(sqlite3 hengelo/plein.db "SELECT count(*) FROM location WHERE name = 'Busy'")" = 0
 
 t "a database written by a newer plein is refused and not touched"
+version=$(sqlite3 hengelo/plein.db "PRAGMA user_version")
 sqlite3 hengelo/plein.db "PRAGMA user_version=99"
 expect_fail 1 "newer plein" plein -C hengelo status
-sqlite3 hengelo/plein.db "PRAGMA user_version=2"
+sqlite3 hengelo/plein.db "PRAGMA user_version=$version"
 
 t "unknown command and unknown option are usage errors"
 expect_fail 1 "unknown command" plein -C hengelo frobnicate
@@ -90,6 +91,6 @@ t "--help prints the usage of a command"
 ok_if sh -c "'$PLEIN' location add --help | grep -q 'usage: plein location add --name N --kind'"
 
 t "commands not built yet fail loudly"
-expect_fail 2 "not built yet" plein -C hengelo verify
+expect_fail 2 "not built yet" plein -C hengelo conflicts
 
 done_testing

@@ -1,0 +1,26 @@
+/* 'plein verify' (design §9.4): check every batch of every chain in
+ * log.git — signature, signer, network, contiguity and previous-batch
+ * hashes, payload — and the roster at signing time; rebuild the state from
+ * the log alone in a scratch replica, and compare its digest with the live
+ * one. */
+#ifndef PLEIN_VERIFY_H
+#define PLEIN_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plein/digest.h"
+#include "plein/site.h"
+
+typedef struct {
+	size_t chains, batches, changes;
+	size_t problems;            /* batches that failed a check */
+	char first_problem[400];
+	char live[65], rebuilt[65]; /* digests */
+	int equal;
+} plein_verify_report;
+
+/* Returns 0 when the run completed (look at problems and equal). */
+int plein_verify(plein_verify_report *out, plein_site *s);
+
+#endif

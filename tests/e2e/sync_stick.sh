@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Two sites of one network syncing through a bare repository on a "USB
+# stick" (a path): a joining site's changes are held until the
+# coordinator's admission reaches the holder, then applied; both end with
+# one digest, which each rebuilds from its log.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$TMP/stick"   # the stick is mounted; the repository is not there yet
+stick="$TMP/stick/plein.git"
+plein init coord --new-network "Regio Twente" --name "Coördinatie" >/dev/null
+plein -C coord card > card.txt
+id_b=$(plein init borne --card card.txt --name "Bibliotheek Borne" --role branch)
+L=$(plein -C borne location add --name "Borne" --kind branch)
+
+t "a sync to a missing stick path creates the repository there"
+ok_if sh -c "'$PLEIN' -C borne sync '$stick' >/dev/null && git --git-dir '$stick' rev-parse --is-bare-repository >/dev/null"
+
+t "the coordinator holds a site that is not admitted yet, and applies nothing of it"
+out=$(plein -C coord sync "$stick" 2>err.txt)
+if echo "$out" | grep -q "1 held" && grep -q "not on the roster" err.txt && \
+   [ "$(plein -C coord location list --json)" = "[]" ]; then pass; else fail "$out / $(cat err.txt)"; fi
+
+t "admit finds the site's key in the held batch"
+ok_if sh -c "'$PLEIN' -C coord admit '$id_b' --name 'Bibliotheek Borne' --role branch >/dev/null"
+
+t "after the admission, the held batch is applied"
+plein -C coord sync "$stick" >/dev/null 2>&1
+ok_if test "$(plein -C coord location list --json | grep -c "$L")" = 1
+
+t "the joining site learns it was admitted"
+plein -C borne sync "$stick" >/dev/null
+ok_if sh -c "'$PLEIN' -C borne sites --json | grep -q '\"name\":\"Bibliotheek Borne\"'"
+
+t "changes flow both ways and the digests meet"
+plein -C coord daylog add --location "$L" --day 2026-11-24 "Overleg met Borne over de inloop" >/dev/null
+plein -C borne daylog add --location "$L" --day 2026-11-24 "Rustige ochtend" >/dev/null
+plein -C coord sync "$stick" >/dev/null; plein -C borne sync "$stick" >/dev/null; plein -C coord sync "$stick" >/dev/null
+ok_if test "$(plein -C coord digest)" = "$(plein -C borne digest)"
+
+t "a sync with nothing new moves no batch"
+ok_if sh -c "'$PLEIN' -C borne sync '$stick' | grep -q '0 batches received, 0 sent'"
+
+t "verify rebuilds the same state from the log at both sites"
+ok_if sh -c "'$PLEIN' -C coord verify >/dev/null && '$PLEIN' -C borne verify >/dev/null"
+
+t "status remembers the last sync with the stick"
+plein -C borne peer add stick "$stick"
+plein -C borne sync >/dev/null
+ok_if sh -c "'$PLEIN' -C borne peer list --json | grep -q '\"last_ok\":\"20'"
+
+t "a peer that cannot be reached is a failure (exit 2) that names it"
+plein -C borne peer add weg "git://127.0.0.1:1/nothing.git"
+expect_fail 2 "weg" plein -C borne sync weg
+
+t "an unknown peer name is a usage error"
+expect_fail 1 "no peer 'nergens'" plein -C borne sync nergens
+
+done_testing
