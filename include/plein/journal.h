@@ -19,6 +19,14 @@
  * *out_seq: its sequence number, or 0 when there was nothing to seal. */
 int plein_journal_seal(plein_site *s, uint64_t *out_seq);
 
+/* After a restore or a copy of the site's files (site.c notices: the
+ * replica's file is another one), sealing pauses — writes are still
+ * captured — until a sync with a peer has brought back whatever this site
+ * published before; then sync calls this to resume. */
+int plein_journal_resume(plein_site *s);
+/* 1 when sealing waits for a peer (see above). */
+int plein_journal_paused(plein_site *s);
+
 /* Apply what the log holds and the replica lacks. *out_applied (may be
  * NULL): number of batches applied. */
 int plein_journal_catch_up(plein_site *s, uint64_t *out_applied);

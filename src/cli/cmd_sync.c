@@ -201,9 +201,11 @@ int cmd_sync(cli_ctx *ctx)
 		return plein_error_code();
 	if (!plein_site_log(s))
 		return plein_error_code();
-	/* Our own changes go along. */
+	/* Our own changes go along — unless sealing waits for a peer to
+	 * confirm this site's history after a restore (journal.h). */
 	uint64_t seq = 0;
-	int rc = plein_journal_seal(s, &seq);
+	int paused = plein_journal_paused(s);
+	int rc = paused ? 0 : plein_journal_seal(s, &seq);
 	if (rc < 0)
 		return rc;
 	int n = cli_npos(ctx), failed = 0, first = 0, targets = n;
@@ -231,6 +233,14 @@ int cmd_sync(cli_ctx *ctx)
 			if (targets > 1)
 				fprintf(stderr, "plein: %s\n", plein_error());
 		}
+	}
+	if (paused && failed < targets) {
+		/* A peer told us our own chain: resume, and seal what waited. */
+		if ((rc = plein_journal_resume(s)) < 0 || (rc = plein_journal_seal(s, &seq)) < 0)
+			return rc;
+		if (seq)
+			fprintf(stderr, "plein: this site's history is confirmed; what waited is sealed now (batch %llu); "
+					"run 'plein sync' again to send it\n", (unsigned long long)seq);
 	}
 	if (!failed || targets == 1)
 		return failed ? first : 0;

@@ -133,11 +133,47 @@ static int chain_tip(plein_site *s, plein_log_ref *tip, unsigned char prev[PLEIN
 	return rc;
 }
 
+int plein_journal_paused(plein_site *s)
+{
+	char *v = plein_site_local_get(s, "awaiting_peer");
+	int paused = v && strcmp(v, "1") == 0;
+	free(v);
+	return paused;
+}
+
+int plein_journal_resume(plein_site *s)
+{
+	sqlite3_stmt *st = plein_db_stmt(s->db, "DELETE FROM plein_local WHERE key = 'awaiting_peer'");
+	return st ? plein_db_step_done(s->db, st) : PLEIN_ERR;
+}
+
+/* A site that never met a peer cannot have published a history to
+ * contradict: no peers configured and no other site's chain in its log. */
+static int never_synced(plein_site *s)
+{
+	if (plein_conf_subsection(s->conf, "peer", 0))
+		return 0;
+	plein_log_ref *tips = NULL;
+	size_t n = 0;
+	int alone = plein_log_tips(&tips, &n, s->log) == 0 && (n == 0 || (n == 1 && strcmp(tips[0].site, s->id) == 0));
+	free(tips);
+	return alone;
+}
+
 int plein_journal_seal(plein_site *s, uint64_t *out_seq)
 {
 	*out_seq = 0;
 	if (!plein_site_log(s))
 		return plein_error_code() ? plein_error_code() : PLEIN_ERR;
+	if (plein_journal_paused(s)) {
+		if (!never_synced(s))
+			return plein_fail(PLEIN_EBUSY,
+				"this site's files were restored or copied; so as not to sign a second history it seals "
+				"nothing until a peer has confirmed what it published before: run 'plein sync'");
+		int rc = plein_journal_resume(s);
+		if (rc < 0)
+			return rc;
+	}
 	/* First repair: a batch may be in the log but not yet in the replica. */
 	int rc = plein_journal_catch_up(s, NULL);
 	if (rc < 0)

@@ -105,6 +105,43 @@ static int open_db(plein_site *s, int create)
 	return plein_schema_load(&s->schema, s->db);
 }
 
+/* Where this replica's file lives: device, inode and machine. A restored
+ * backup or a copied disk has another one — and may sign a second history
+ * under sequence numbers it already published (design §5). */
+static void fingerprint(plein_site *s, char *out, size_t n)
+{
+	char *path = plein_site_path(s, "plein.db");
+	struct stat st;
+	char machine[64] = "";
+	FILE *f = fopen("/etc/machine-id", "r");
+	if (f) {
+		if (!fgets(machine, sizeof machine, f))
+			machine[0] = 0;
+		machine[strcspn(machine, "\n")] = 0;
+		fclose(f);
+	}
+	if (stat(path, &st) != 0)
+		memset(&st, 0, sizeof st);
+	snprintf(out, n, "%llu:%llu:%s", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino, machine);
+	free(path);
+}
+
+static int check_fingerprint(plein_site *s, int fresh)
+{
+	char now[128];
+	fingerprint(s, now, sizeof now);
+	char *was = plein_site_local_get(s, "db_fingerprint");
+	int rc = 0;
+	if (!was || strcmp(was, now) != 0) {
+		if (was && !fresh)
+			rc = plein_site_local_set(s, "awaiting_peer", "1");
+		if (rc == 0)
+			rc = plein_site_local_set(s, "db_fingerprint", now);
+	}
+	free(was);
+	return rc;
+}
+
 static int load_conf(plein_site *s)
 {
 	char *path = plein_site_path(s, "plein.conf");
@@ -125,7 +162,8 @@ int plein_site_open(plein_site **out, const char *dir)
 			"no plein site at %s (create one with 'plein init DIR ...', or pass -C DIR or set PLEIN_DIR)", dir);
 	plein_site *s = plein_xcalloc(1, sizeof *s);
 	s->dir = plein_xstrdup(dir);
-	if ((rc = read_key(s)) < 0 || (rc = load_conf(s)) < 0 || (rc = open_db(s, 0)) < 0) {
+	if ((rc = read_key(s)) < 0 || (rc = load_conf(s)) < 0 || (rc = open_db(s, 0)) < 0 ||
+	    (rc = check_fingerprint(s, 0)) < 0) {
 		plein_site_close(s);
 		return rc;
 	}
@@ -220,7 +258,7 @@ int plein_site_create(plein_site **out, const char *dir, const char *name)
 		rc = plein_fail(PLEIN_ERR, "cannot create log.git: %s", e ? e->message : "unknown error");
 		goto fail;
 	}
-	if ((rc = plein_site_local_set(s, "site_id", s->id)) < 0)
+	if ((rc = plein_site_local_set(s, "site_id", s->id)) < 0 || (rc = check_fingerprint(s, 1)) < 0)
 		goto fail;
 	*out = s;
 	return 0;

@@ -55,4 +55,27 @@ expect_fail 2 "weg" plein -C borne sync weg
 t "an unknown peer name is a usage error"
 expect_fail 1 "no peer 'nergens'" plein -C borne sync nergens
 
+# A restored backup must not sign a second history (design §5).
+cp -a borne borne.backup
+plein -C borne daylog add --location "$L" --day 2026-11-25 "Na de back-up geschreven" >/dev/null
+plein -C borne sync "$stick" >/dev/null
+published=$(git --git-dir "$stick" log --format=%s "refs/plein/sites/$id_b" | head -1)
+rm -rf borne && cp -a borne.backup borne   # the disk died; the backup comes back
+
+t "after a restore, a write is saved but not sealed, and says why"
+plein -C borne daylog add --location "$L" --day 2026-11-25 "Na het terugzetten" 2>restore.err >/dev/null
+ok_if sh -c "grep -q 'restored or copied' restore.err && '$PLEIN' -C borne status --json | grep -q '\"unsealed_changes\":[1-9]'"
+
+t "a sync brings back what it published before, then seals on top: no fork"
+plein -C borne sync "$stick" >/dev/null 2>&1
+plein -C borne sync "$stick" >/dev/null 2>&1
+plein -C coord sync "$stick" >/dev/null 2>&1
+ok_if sh -c "git --git-dir '$stick' log --format=%s 'refs/plein/sites/$id_b' | grep -qF '$published' && \
+	test \$(git --git-dir '$stick' for-each-ref 'refs/plein/forks' | wc -l) -eq 0"
+
+t "both writes are there, once, at both sites, and the digests meet"
+n_b=$(plein -C borne daylog list --json | grep -o 'Na de back-up geschreven\|Na het terugzetten' | wc -l)
+n_c=$(plein -C coord daylog list --json | grep -o 'Na de back-up geschreven\|Na het terugzetten' | wc -l)
+ok_if test "$n_b" = 2 -a "$n_c" = 2 -a "$(plein -C coord digest)" = "$(plein -C borne digest)"
+
 done_testing
