@@ -48,6 +48,16 @@ plein -C borne peer add stick "$stick"
 plein -C borne sync >/dev/null
 ok_if sh -c "'$PLEIN' -C borne peer list --json | grep -q '\"last_ok\":\"20'"
 
+t "status shows the version vector with both chains and the stick's last sync"
+st=$(plein -C borne status --json)
+ok_if python3 -c "
+import json, sys
+d = json.loads(sys.argv[1])
+vv = d['version_vector']
+assert len(vv) == 2 and all(v >= 1 for v in vv.values()), vv
+assert any(p['peer'] == 'stick' and p['last_ok'] for p in d['peers']), d['peers']
+" "$st"
+
 t "a peer that cannot be reached is a failure (exit 2) that names it"
 plein -C borne peer add weg "git://127.0.0.1:1/nothing.git"
 expect_fail 2 "weg" plein -C borne sync weg
