@@ -7,12 +7,11 @@
 #include "plein/error.h"
 #include "plein/schema.h"
 
-/* The HLC of a write, in plain SQL: 48 bits of Unix milliseconds and a
- * 16-bit counter, never below the last issued or received clock. */
-#define HLC_NEXT \
-	"max(c.hlc + 1," \
-	" coalesce((SELECT max(hlc) FROM plein_capture), 0) + 1," \
-	" CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER) << 16)"
+/* The wall clock of a write in Unix ms, in plain SQL. The HLC is derived
+ * from it at sealing (local.c): computing it here costs a lookup per row. */
+#define AT_MS "CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
+/* Writes by the merge itself are not captured (plein_capture_suspend). */
+#define NOT_MERGING "(SELECT applying FROM plein_clock WHERE id = 1) = 0"
 
 static void quote_ident(plein_buf *b, const char *name)
 {
@@ -34,41 +33,41 @@ static void add_triggers(plein_buf *b, const plein_table *t)
 	/* INSERT: every column is new. */
 	plein_buf_printf(b, "CREATE TRIGGER plein_cap_%s_ins AFTER INSERT ON ", t->name);
 	quote_ident(b, t->name);
-	plein_buf_printf(b, " BEGIN INSERT INTO plein_capture(hlc, tid, id, op, cols)"
-		" SELECT " HLC_NEXT ", %d, NEW.id, 1, %llu FROM plein_clock c WHERE c.applying = 0; END;\n",
-		t->tid, (unsigned long long)all);
+	plein_buf_printf(b, " WHEN " NOT_MERGING " BEGIN INSERT INTO plein_capture(tid, id, op, cols, at)"
+		" VALUES (%d, NEW.id, 1, %llu, " AT_MS "); END;\n", t->tid, (unsigned long long)all);
 
-	/* UPDATE, same id: a bitmask of the columns whose value changed. */
+	/* UPDATE, same id: a bitmask of the columns whose value changed. An
+	 * update that changes nothing is not captured. */
+	plein_buf mask = PLEIN_BUF_INIT;
+	plein_buf_puts(&mask, "(0");
+	for (int i = 0; i < t->ncols; i++) {
+		plein_buf_puts(&mask, " | ((NEW.");
+		quote_ident(&mask, t->cols[i].name);
+		plein_buf_puts(&mask, " IS NOT OLD.");
+		quote_ident(&mask, t->cols[i].name);
+		plein_buf_printf(&mask, ") << %d)", t->cols[i].cid);
+	}
+	plein_buf_puts(&mask, ")");
 	plein_buf_printf(b, "CREATE TRIGGER plein_cap_%s_upd AFTER UPDATE ON ", t->name);
 	quote_ident(b, t->name);
-	plein_buf_puts(b, " WHEN NEW.id IS OLD.id BEGIN INSERT INTO plein_capture(hlc, tid, id, op, cols)"
-		" SELECT " HLC_NEXT);
-	plein_buf_printf(b, ", %d, NEW.id, 2, m FROM plein_clock c, (SELECT 0", t->tid);
-	for (int i = 0; i < t->ncols; i++) {
-		plein_buf_puts(b, " | ((NEW.");
-		quote_ident(b, t->cols[i].name);
-		plein_buf_puts(b, " IS NOT OLD.");
-		quote_ident(b, t->cols[i].name);
-		plein_buf_printf(b, ") << %d)", t->cols[i].cid);
-	}
-	plein_buf_puts(b, " AS m) WHERE c.applying = 0 AND m <> 0; END;\n");
+	plein_buf_printf(b, " WHEN NEW.id IS OLD.id AND %s <> 0 AND " NOT_MERGING
+		" BEGIN INSERT INTO plein_capture(tid, id, op, cols, at) VALUES (%d, NEW.id, 2, %s, " AT_MS "); END;\n",
+		plein_buf_cstr(&mask), t->tid, plein_buf_cstr(&mask));
+	plein_buf_free(&mask);
 
 	/* UPDATE of the id itself: the old row is gone, a new one exists. */
 	plein_buf_printf(b, "CREATE TRIGGER plein_cap_%s_rekey AFTER UPDATE OF id ON ", t->name);
 	quote_ident(b, t->name);
-	plein_buf_printf(b, " WHEN NEW.id IS NOT OLD.id BEGIN"
-		" INSERT INTO plein_capture(hlc, tid, id, op, cols)"
-		" SELECT " HLC_NEXT ", %d, OLD.id, 3, 0 FROM plein_clock c WHERE c.applying = 0;"
-		" INSERT INTO plein_capture(hlc, tid, id, op, cols)"
-		" SELECT " HLC_NEXT ", %d, NEW.id, 1, %llu FROM plein_clock c WHERE c.applying = 0; END;\n",
+	plein_buf_printf(b, " WHEN NEW.id IS NOT OLD.id AND " NOT_MERGING " BEGIN"
+		" INSERT INTO plein_capture(tid, id, op, cols, at) VALUES (%d, OLD.id, 3, 0, " AT_MS ");"
+		" INSERT INTO plein_capture(tid, id, op, cols, at) VALUES (%d, NEW.id, 1, %llu, " AT_MS "); END;\n",
 		t->tid, t->tid, (unsigned long long)all);
 
 	/* DELETE. */
 	plein_buf_printf(b, "CREATE TRIGGER plein_cap_%s_del AFTER DELETE ON ", t->name);
 	quote_ident(b, t->name);
-	plein_buf_printf(b, " BEGIN INSERT INTO plein_capture(hlc, tid, id, op, cols)"
-		" SELECT " HLC_NEXT ", %d, OLD.id, 3, 0 FROM plein_clock c WHERE c.applying = 0; END;\n",
-		t->tid);
+	plein_buf_printf(b, " WHEN " NOT_MERGING " BEGIN INSERT INTO plein_capture(tid, id, op, cols, at)"
+		" VALUES (%d, OLD.id, 3, 0, " AT_MS "); END;\n", t->tid);
 }
 
 int plein_capture_install(plein_db *db)

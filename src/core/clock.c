@@ -33,13 +33,11 @@ int plein_hlc_receive(int64_t *out, int64_t last, int64_t remote, int64_t now_ms
 	return 0;
 }
 
-/* The highest clock this replica knows: the clock row, or a captured
- * write that is not sealed yet. */
+/* The highest clock this replica issued or received. (Captured writes
+ * get theirs at sealing, above this one.) */
 static int current(plein_db *db, int64_t *out)
 {
-	return plein_db_int(db, out,
-		"SELECT max((SELECT hlc FROM plein_clock WHERE id = 1),"
-		" coalesce((SELECT max(hlc) FROM plein_capture), 0))", NULL);
+	return plein_db_int(db, out, "SELECT hlc FROM plein_clock WHERE id = 1", NULL);
 }
 
 static int store(plein_db *db, int64_t hlc)

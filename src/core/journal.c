@@ -97,6 +97,14 @@ int plein_journal_catch_up(plein_site *s, uint64_t *out_applied)
 	plein_log_ref *tips = NULL;
 	size_t n = 0;
 	int rc = plein_log_tips(&tips, &n, log);
+	/* Our own chain first: repairing a crash recomputes the HLCs of the
+	 * captured writes from the clock, which other batches would move. */
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(tips[i].site, s->id) == 0) {
+			plein_log_ref own = tips[i];
+			memmove(&tips[1], &tips[0], sizeof *tips * i);
+			tips[0] = own;
+		}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		uint64_t have = 0;
 		if ((rc = plein_journal_applied(s, tips[i].site, &have)) < 0)

@@ -5,6 +5,7 @@
 
 #include "plein/buf.h"
 #include "plein/capture.h"
+#include "plein/clock.h"
 #include "plein/error.h"
 
 #define MAXCOL 62
@@ -109,64 +110,139 @@ done:
 	return rc;
 }
 
+/* A captured write with the HLC it gets at sealing. */
+typedef struct {
+	int64_t seq, hlc;
+	int tid, op;
+	uint64_t cols;
+	char *id;
+	size_t id_len;
+} cap_row;
+
+static void free_rows(cap_row *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(r[i].id);
+	free(r);
+}
+
+/* The capture log in write order, each row given its HLC: after the
+ * replica's clock, strictly increasing, never behind the write's wall
+ * time. The same log and clock always give the same HLCs, which is what
+ * lets a crash between log and replica be repaired (journal.c). */
+static int read_log(plein_site *s, cap_row **out, size_t *out_n)
+{
+	*out = NULL;
+	*out_n = 0;
+	int64_t prev = 0;
+	int rc = plein_db_int(s->db, &prev, "SELECT hlc FROM plein_clock WHERE id = 1", NULL);
+	if (rc < 0)
+		return rc;
+	sqlite3_stmt *st = plein_db_stmt(s->db, "SELECT seq, tid, id, op, cols, at FROM plein_capture ORDER BY seq");
+	if (!st)
+		return PLEIN_ERR;
+	size_t n = 0, cap = 0;
+	cap_row *r = NULL;
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			r = plein_xrealloc(r, sizeof *r * cap);
+		}
+		cap_row *c = &r[n++];
+		c->seq = sqlite3_column_int64(st, 0);
+		c->tid = sqlite3_column_int(st, 1);
+		c->id_len = (size_t)sqlite3_column_bytes(st, 2);
+		c->id = plein_xmalloc(c->id_len + 1);
+		memcpy(c->id, sqlite3_column_text(st, 2), c->id_len);
+		c->id[c->id_len] = 0;
+		c->op = sqlite3_column_int(st, 3);
+		c->cols = (uint64_t)sqlite3_column_int64(st, 4);
+		c->hlc = prev = plein_hlc_tick(prev, sqlite3_column_int64(st, 5));
+	}
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE) {
+		free_rows(r, n);
+		return plein_db_fail(s->db, "reading the captured writes");
+	}
+	*out = r;
+	*out_n = n;
+	return 0;
+}
+
+static int by_row(const void *a, const void *b)
+{
+	const cap_row *x = a, *y = b;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	size_t n = x->id_len < y->id_len ? x->id_len : y->id_len;
+	int c = memcmp(x->id, y->id, n);
+	if (c || x->id_len != y->id_len)
+		return c ? c : (x->id_len < y->id_len ? -1 : 1);
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 int plein_local_changes(plein_changeset *out, int64_t *out_hlc_max, plein_merge *m, plein_site *s)
 {
 	*out_hlc_max = 0;
-	sqlite3_stmt *st = plein_db_stmt(s->db, "SELECT tid, id, op, cols, hlc FROM plein_capture ORDER BY tid, id, hlc");
-	if (!st)
-		return PLEIN_ERR;
-	/* The statement is stepped while groups are emitted, which runs other
-	 * statements on the same connection: fine for SQLite readers. */
+	cap_row *r = NULL;
+	size_t n = 0;
+	int rc = read_log(s, &r, &n);
+	if (rc < 0 || n == 0)
+		return rc;
+	*out_hlc_max = r[n - 1].hlc;
+	qsort(r, n, sizeof *r, by_row);
 	group g = { .tid = -1 };
-	int rc = 0, step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		int tid = sqlite3_column_int(st, 0);
-		const char *id = (const char *)sqlite3_column_text(st, 1);
-		size_t len = (size_t)sqlite3_column_bytes(st, 1);
-		if (g.tid != tid || g.id.len != len || memcmp(g.id.data, id, len) != 0) {
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const cap_row *c = &r[i];
+		if (g.tid != c->tid || g.id.len != c->id_len || memcmp(g.id.data, c->id, c->id_len) != 0) {
 			if (g.tid >= 0 && (rc = emit_group(out, &g, m, s)) < 0)
 				break;
-			g.tid = tid;
+			g.tid = c->tid;
 			plein_buf_reset(&g.id);
-			plein_buf_put(&g.id, id, len);
+			plein_buf_put(&g.id, c->id, c->id_len);
 			g.cols = 0;
 			g.hmax = 0;
 			g.saw_delete = 0;
 		}
-		int op = sqlite3_column_int(st, 2);
-		uint64_t cols = (uint64_t)sqlite3_column_int64(st, 3);
-		int64_t hlc = sqlite3_column_int64(st, 4);
-		if (op == PLEIN_OP_DELETE)
+		if (c->op == PLEIN_OP_DELETE)
 			g.saw_delete = 1;
-		for (int c = 0; c < MAXCOL; c++)
-			if (cols >> c & 1)
-				g.h[c] = hlc;
-		g.cols |= cols;
-		g.hmax = hlc;
-		if (hlc > *out_hlc_max)
-			*out_hlc_max = hlc;
+		for (int k = 0; k < MAXCOL; k++)
+			if (c->cols >> k & 1)
+				g.h[k] = c->hlc;
+		g.cols |= c->cols;
+		g.hmax = c->hlc;
 	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = plein_db_fail(s->db, "sealing");
 	if (rc == 0 && g.tid >= 0)
 		rc = emit_group(out, &g, m, s);
-	sqlite3_reset(st);
 	plein_buf_free(&g.id);
+	free_rows(r, n);
 	return rc;
 }
 
 int plein_local_consumed(plein_site *s, int64_t hlc_max)
 {
-	sqlite3_stmt *st = plein_db_stmt(s->db, "DELETE FROM plein_capture WHERE hlc <= ?1");
+	cap_row *r = NULL;
+	size_t n = 0;
+	int rc = read_log(s, &r, &n);
+	if (rc < 0)
+		return rc;
+	/* The writes whose HLC is at most hlc_max are in the log now. */
+	int64_t upto_seq = -1, clock = hlc_max;
+	for (size_t i = 0; i < n && r[i].hlc <= hlc_max; i++) {
+		upto_seq = r[i].seq;
+		clock = r[i].hlc > clock ? r[i].hlc : clock;
+	}
+	free_rows(r, n);
+	sqlite3_stmt *st = plein_db_stmt(s->db, "DELETE FROM plein_capture WHERE seq <= ?1");
 	if (!st)
 		return PLEIN_ERR;
-	sqlite3_bind_int64(st, 1, hlc_max);
-	int rc = plein_db_step_done(s->db, st);
-	if (rc < 0)
+	sqlite3_bind_int64(st, 1, upto_seq);
+	if ((rc = plein_db_step_done(s->db, st)) < 0)
 		return rc;
 	st = plein_db_stmt(s->db, "UPDATE plein_clock SET hlc = max(hlc, ?1) WHERE id = 1");
 	if (!st)
 		return PLEIN_ERR;
-	sqlite3_bind_int64(st, 1, hlc_max);
+	sqlite3_bind_int64(st, 1, clock);
 	return plein_db_step_done(s->db, st);
 }

@@ -11,8 +11,8 @@
 
 /* The version of the core's own (local) tables below and in merge.c:
  * raise it when they change, so existing replicas get them. */
-#define CORE_VERSION 1
-#define CORE_VERSION_STR "1"
+#define CORE_VERSION 2
+#define CORE_VERSION_STR "2"
 
 /* The core's own tables. Local to this replica: never synced, never in
  * the digest. Created before migrations so a migration may rely on them. */
@@ -38,14 +38,34 @@ static const char core_ddl[] =
 	"  bytes_in      INTEGER NOT NULL DEFAULT 0,"
 	"  bytes_out     INTEGER NOT NULL DEFAULT 0"
 	");"
-	/* One row per captured row write, in HLC order (see docs/capture.md). */
+	/* One row per captured row write, in write order (docs/capture.md).
+	 * The HLC is given at sealing, from seq order and at: a trigger that
+	 * computed it would double the cost of every write. */
 	"CREATE TABLE IF NOT EXISTS plein_capture ("
-	"  hlc  INTEGER PRIMARY KEY," /* hybrid logical clock of the write */
+	"  seq  INTEGER PRIMARY KEY," /* write order (assigned by SQLite) */
 	"  tid  INTEGER NOT NULL,"    /* plein_sync_table.tid */
 	"  id   TEXT NOT NULL,"       /* the row's id */
 	"  op   INTEGER NOT NULL,"    /* 1 insert, 2 update, 3 delete */
-	"  cols INTEGER NOT NULL"     /* bitmask of changed cids */
+	"  cols INTEGER NOT NULL,"    /* bitmask of changed cids */
+	"  at   INTEGER NOT NULL"     /* wall clock of the write, Unix ms */
 	");";
+
+/* Core version 1 stamped writes with an HLC in the trigger; keep any
+ * unsealed rows, in order, with the wall time of their HLC. */
+static int convert_capture_v1(plein_db *db)
+{
+	int64_t n = 0;
+	int rc = plein_db_int(db, &n, "SELECT count(*) FROM pragma_table_info('plein_capture') WHERE name = 'hlc'", NULL);
+	if (rc < 0 || n == 0)
+		return rc;
+	return plein_db_exec(db,
+		"ALTER TABLE plein_capture RENAME TO plein_capture_v1;"
+		"CREATE TABLE plein_capture (seq INTEGER PRIMARY KEY, tid INTEGER NOT NULL, id TEXT NOT NULL,"
+		" op INTEGER NOT NULL, cols INTEGER NOT NULL, at INTEGER NOT NULL);"
+		"INSERT INTO plein_capture(tid, id, op, cols, at) SELECT tid, id, op, cols, hlc >> 16 FROM plein_capture_v1 ORDER BY hlc;"
+		"UPDATE plein_clock SET hlc = max(hlc, coalesce((SELECT max(hlc) FROM plein_capture_v1), 0));"
+		"DROP TABLE plein_capture_v1;");
+}
 
 int plein_schema_version(void)
 {
@@ -82,7 +102,7 @@ int plein_schema_migrate(plein_db *db)
 	/* Re-check under the write lock: another process may have migrated. */
 	if ((rc = plein_db_int(db, &have, "PRAGMA user_version", NULL)) < 0)
 		goto fail;
-	if ((rc = plein_db_exec(db, core_ddl)) < 0)
+	if ((rc = convert_capture_v1(db)) < 0 || (rc = plein_db_exec(db, core_ddl)) < 0)
 		goto fail;
 	/* Seeds and data fixes in migrations are the same at every site:
 	 * they are not captured, so drop the triggers while migrating. */

@@ -32,7 +32,7 @@ static int raw_exec(sqlite3 *h, const char *sql)
 /* "op:cols" of the capture rows for id, in HLC order, space separated. */
 static void captured(plein_site *s, const char *id, char *out, size_t n)
 {
-	sqlite3_stmt *st = plein_db_stmt(s->db, "SELECT op, cols FROM plein_capture WHERE id = ?1 ORDER BY hlc");
+	sqlite3_stmt *st = plein_db_stmt(s->db, "SELECT op, cols FROM plein_capture WHERE id = ?1 ORDER BY seq");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	out[0] = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
