@@ -88,7 +88,7 @@ static void check_decoded(const plein_batch *b, const plein_batch_header *h,
 	plein_batch_header h2 = *h;
 	plein_buf p = PLEIN_BUF_INIT;
 	plein_buf_reset(&q);
-	if (plein_batch_encode(&h2, &p, &q, v, b->n, 1, NULL) < 0)
+	if (plein_batch_encode(&h2, &p, &q, b->context, b->ncontext, v, b->n, 1, NULL) < 0)
 		abort();
 	if (h2.raw_len != h->raw_len || h2.count != h->count || h2.hlc_min != h->hlc_min ||
 	    h2.hlc_max != h->hlc_max)
@@ -102,6 +102,9 @@ static void check_decoded(const plein_batch *b, const plein_batch_header *h,
 	}
 	plein_batch *d = NULL;
 	if (plein_batch_decode(&d, &h2, p.data, p.len, q.data, q.len) < 0)
+		abort();
+	if (d->ncontext != b->ncontext ||
+	    (b->ncontext && memcmp(d->context, b->context, b->ncontext * sizeof *b->context) != 0))
 		abort();
 	for (size_t i = 0; i < b->n; i++)
 		if (!same_value(&d->changes[i].value, &v[i].value) || d->changes[i].hlc != v[i].hlc ||
@@ -200,8 +203,8 @@ static void inflate_all(plein_buf *out, const plein_buf *in)
 
 /* One batch as four seeds: as stored and inflated, with and without the
  * personal part. */
-static void seed_batch(const char *dir, const char *name, const plein_change *c, size_t n,
-		       const unsigned char *sk, const unsigned char *pk)
+static void seed_batch(const char *dir, const char *name, const plein_seen *ctx, size_t nctx,
+		       const plein_change *c, size_t n, const unsigned char *sk, const unsigned char *pk)
 {
 	plein_batch_header h;
 	plein_buf p = PLEIN_BUF_INIT, q = PLEIN_BUF_INIT, rp = PLEIN_BUF_INIT, rq = PLEIN_BUF_INIT;
@@ -213,7 +216,7 @@ static void seed_batch(const char *dir, const char *name, const plein_change *c,
 	memcpy(h.site_pk, pk, 32);
 	h.seq = 1;
 	h.schema_version = 1;
-	if (plein_batch_encode(&h, &p, &q, c, n, 1, salt_seed) < 0 || plein_batch_seal(hb, sig, &h, sk) < 0) {
+	if (plein_batch_encode(&h, &p, &q, ctx, nctx, c, n, 1, salt_seed) < 0 || plein_batch_seal(hb, sig, &h, sk) < 0) {
 		fprintf(stderr, "%s\n", plein_error());
 		exit(2);
 	}
@@ -257,8 +260,14 @@ static void write_seeds(const char *dir)
 		{ 9, "01JD0000000000000000000001", 26, 3, 61, h0 + 5, 0, V(PLEIN_V_BLOB, 0, 0, "\x00\x01", 2) },
 	};
 #undef V
-	seed_batch(dir, "day", day, sizeof day / sizeof day[0], sk, pk);
-	seed_batch(dir, "plain", plain, sizeof plain / sizeof plain[0], sk, pk);
+	/* what the signer had applied of two other sites */
+	plein_seen ctx[2];
+	memset(ctx[0].pk, 0x11, 32);
+	ctx[0].seq = 7;
+	memset(ctx[1].pk, 0xee, 32);
+	ctx[1].seq = 300;
+	seed_batch(dir, "day", ctx, 2, day, sizeof day / sizeof day[0], sk, pk);
+	seed_batch(dir, "plain", NULL, 0, plain, sizeof plain / sizeof plain[0], sk, pk);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -4,8 +4,9 @@
  * A batch is four byte strings:
  *   header    156 bytes, fixed layout; the only thing the site signs
  *   signature 64 bytes, ed25519 over the header by the site key in it
- *   payload   the changes, compact binary, zlib; the header carries its
- *             BLAKE2b-256 and length
+ *   payload   the signer's causal context (what it had applied of other
+ *             sites) and the changes, compact binary, zlib; the header
+ *             carries its BLAKE2b-256 and length
  *   personal  the values of personal columns (design §8), zlib; the payload
  *             holds a salted BLAKE2b-256 of each, so this part can be
  *             purged, wholly or value by value, and the chain still verifies.
@@ -31,6 +32,7 @@
 #define PLEIN_BATCH_MAX_CHANGES (1u << 20)
 #define PLEIN_BATCH_MAX_TID 65535
 #define PLEIN_BATCH_MAX_ID 4096          /* bytes of a row id */
+#define PLEIN_BATCH_MAX_CONTEXT 4096     /* entries of the causal context */
 
 typedef struct {
 	unsigned char network_id[PLEIN_BATCH_NETWORK_ID_BYTES];
@@ -50,6 +52,8 @@ typedef struct {
 typedef struct plein_batch plein_batch;
 struct plein_batch {
 	plein_batch_header header;
+	size_t ncontext;
+	plein_seen *context;           /* what the signer had applied, sorted by pk */
 	size_t n;
 	plein_change *changes;
 	/* private */
@@ -60,16 +64,21 @@ struct plein_batch {
 	size_t *poff;                  /* per change: offset of its personal entry, or SIZE_MAX */
 };
 
-/* Encode changes[0..n) (n >= 1, in the order given) into a payload and a
- * personal part, compressed at zlib `level` (1 on the wire path). Sets the
+/* Encode the causal context[0..ncontext) and changes[0..n) (n >= 1, in the
+ * order given) into a payload and a personal part, compressed at zlib
+ * `level` (1 on the wire path). The context is the signer's applied
+ * version vector without itself: at most PLEIN_BATCH_MAX_CONTEXT entries,
+ * sorted strictly by pk, seq 1..2^63-1, none naming out_hdr->site_pk
+ * (which the caller sets first when the context is not empty). Sets the
  * payload fields of *out_hdr — hlc_min, hlc_max, count, raw_len,
  * payload_len, payload_hash — and leaves the others to the caller.
  * out_personal stays empty when no change is personal. Personal values get
  * fresh random salts; salt_seed (32 bytes) makes them reproducible, for
  * test vectors only (pass NULL). Appends to the buffers. PLEIN_EINVAL for a
  * change that cannot be encoded (cid out of 0..61/-1, negative hlc or cl,
- * a PURGED value, limits exceeded). */
+ * a PURGED value, limits exceeded) or a context that breaks its rules. */
 int plein_batch_encode(plein_batch_header *out_hdr, plein_buf *out_payload, plein_buf *out_personal,
+		       const plein_seen *context, size_t ncontext,
 		       const plein_change *changes, size_t n, int level,
 		       const unsigned char *salt_seed);
 

@@ -44,6 +44,15 @@ typedef struct {
 	plein_value value;      /* for a 'counter' column: the signer's own running total */
 } plein_change;
 
+/* One entry of a batch's causal context (docs/merge.md, "Conflicts"):
+ * when its signer sealed the batch, it had applied batches 1..seq of the
+ * site with public key pk. A batch names every other site it had applied
+ * anything of; its own earlier batches are implied. */
+typedef struct {
+	unsigned char pk[32];
+	uint64_t seq;
+} plein_seen;
+
 /* A list of changes that owns its bytes (ids and values are copied). */
 typedef struct {
 	plein_change *v;

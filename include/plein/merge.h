@@ -5,13 +5,16 @@
 #ifndef PLEIN_MERGE_H
 #define PLEIN_MERGE_H
 
+#include <stdint.h>
+
 #include "plein/change.h"
 #include "plein/site.h"
 
 typedef struct plein_merge plein_merge;
 
 /* Create the clock tables (plein_clk_<table>, plein_site_ref,
- * plein_counter) for the sync metadata; rows that exist without a clock
+ * plein_counter) for the sync metadata, and plein_context and
+ * plein_conflict (docs/merge.md, "Conflicts"); rows that exist without a clock
  * (seeded by migrations) get causal length 1. In the caller's transaction. */
 int plein_merge_install(plein_db *db);
 
@@ -19,7 +22,17 @@ int plein_merge_install(plein_db *db);
  * merge (plein_db_begin) and commits after plein_merge_end. Capture is
  * suspended until plein_merge_end. */
 int plein_merge_begin(plein_merge **out, plein_site *s);
-/* Apply n changes signed by the site with public key signer. */
+/* Apply the n changes of batch seq of the site with public key signer,
+ * whose causal context is context[0..ncontext) (plein_batch.context):
+ * besides merging them, note the concurrent writes that lose in
+ * plein_conflict (docs/merge.md, "Conflicts"). A site's batches are to be
+ * applied in the order of their seq, as the journal does; applying one
+ * again changes nothing. */
+int plein_merge_apply_batch(plein_merge *m, const unsigned char signer[32], uint64_t seq,
+			    const plein_seen *context, size_t ncontext, const plein_change *ch, size_t n);
+/* Apply n changes signed by the site with public key signer, outside any
+ * batch (tests, tools): the state is the same, but these writes never
+ * count in a conflict, since nothing says what their writer had seen. */
 int plein_merge_apply(plein_merge *m, const unsigned char signer[32], const plein_change *ch, size_t n);
 /* Flush, resume capture, free. Returns the first error of the session. */
 int plein_merge_end(plein_merge *m);

@@ -81,7 +81,7 @@ const struct cli_command cli_commands[] = {
 	{ "peer remove", cmd_peer_remove, "NAME", "Remove a peer." },
 	{ "sync", cmd_sync, "[NAME | URL ...]", "Sync once with the named peers, or all." },
 	{ "verify", cmd_verify, "", "Check every signature and chain; rebuild from the logs; compare digests." },
-	{ "conflicts", cmd_not_built, "[--json]", "Merges that staff should look at." },
+	{ "conflicts", cmd_conflicts, "[--json]", "Merges that staff should look at: values that lost to a concurrent edit." },
 	{ "forget", cmd_not_built, "(--referral ID | --signup ID)", "Erase that personal data on every replica." },
 	{ NULL, NULL, NULL, NULL },
 };

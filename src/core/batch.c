@@ -251,6 +251,24 @@ static int check_change(const plein_change *c, size_t i)
 	return 0;
 }
 
+/* The context's rules (docs/batch-format.md, "Context"). */
+static int check_context(const plein_seen *ctx, size_t n, const unsigned char signer[32])
+{
+	if (n > PLEIN_BATCH_MAX_CONTEXT)
+		return plein_fail(PLEIN_EINVAL, "a batch context holds at most %d entries, not %zu",
+				  PLEIN_BATCH_MAX_CONTEXT, n);
+	for (size_t i = 0; i < n; i++) {
+		if (ctx[i].seq < 1 || ctx[i].seq > INT64_MAX)
+			return plein_fail(PLEIN_EINVAL, "context entry %zu: sequence number %llu is out of range",
+					  i, (unsigned long long)ctx[i].seq);
+		if (i && memcmp(ctx[i - 1].pk, ctx[i].pk, 32) >= 0)
+			return plein_fail(PLEIN_EINVAL, "context entry %zu: keys must be sorted and distinct", i);
+		if (memcmp(ctx[i].pk, signer, 32) == 0)
+			return plein_fail(PLEIN_EINVAL, "context entry %zu names the signer itself", i);
+	}
+	return 0;
+}
+
 static int same_row(const plein_change *a, const plein_change *b)
 {
 	return a->tid == b->tid && a->cl == b->cl && a->id_len == b->id_len &&
@@ -269,6 +287,7 @@ static int deflate_onto(plein_buf *out, const unsigned char *p, size_t n, int le
 }
 
 int plein_batch_encode(plein_batch_header *out_hdr, plein_buf *out_payload, plein_buf *out_personal,
+		       const plein_seen *context, size_t ncontext,
 		       const plein_change *changes, size_t n, int level,
 		       const unsigned char *salt_seed)
 {
@@ -282,6 +301,8 @@ int plein_batch_encode(plein_batch_header *out_hdr, plein_buf *out_payload, plei
 		return plein_fail(PLEIN_EINVAL, "a batch holds 1..%u changes, not %zu", PLEIN_BATCH_MAX_CHANGES, n);
 	if (level < Z_DEFAULT_COMPRESSION || level > Z_BEST_COMPRESSION)
 		return plein_fail(PLEIN_EINVAL, "zlib level %d is out of range", level);
+	if ((rc = check_context(context, ncontext, out_hdr->site_pk)) < 0)
+		return rc;
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = check_change(&changes[i], i)) < 0)
 			return rc;
@@ -299,6 +320,11 @@ int plein_batch_encode(plein_batch_header *out_hdr, plein_buf *out_payload, plei
 			randombytes_buf(salts, np * PLEIN_BATCH_SALT_BYTES);
 	}
 
+	plein_buf_put_varint(&raw, ncontext);
+	for (size_t i = 0; i < ncontext; i++) {
+		plein_buf_put(&raw, context[i].pk, 32);
+		plein_buf_put_varint(&raw, context[i].seq);
+	}
 	int64_t prev = lo;
 	const unsigned char *salt = salts;
 	for (size_t i = 0; i < n; i++) {
@@ -574,6 +600,39 @@ static int rd_personal(const struct dec *d, struct rd *pr, plein_batch *b, size_
 	return 0;
 }
 
+/* The causal context before the rows. */
+static int parse_context(const struct dec *d, struct rd *r, plein_batch *b)
+{
+	uint64_t n, seq;
+	const unsigned char *pk;
+	int rc = rd_varint(d, r, &n);
+	if (rc < 0)
+		return rc;
+	if (n > PLEIN_BATCH_MAX_CONTEXT)
+		return reject(d, "payload: a context of %llu entries (at most %d)", (unsigned long long)n,
+			      PLEIN_BATCH_MAX_CONTEXT);
+	if (n > (r->n - r->at) / 33) /* each entry takes at least 33 bytes */
+		return truncated(d, r);
+	b->context = plein_xcalloc(n ? (size_t)n : 1, sizeof *b->context);
+	for (size_t i = 0; i < n; i++) {
+		size_t at = r->at;
+		if ((rc = rd_bytes(d, r, 32, &pk)) < 0 || (rc = rd_varint(d, r, &seq)) < 0)
+			return rc;
+		if (seq < 1 || seq > INT64_MAX)
+			return reject(d, "payload: context entry at byte %zu names batch %llu (out of range 1..2^63-1)",
+				      at, (unsigned long long)seq);
+		if (i && memcmp(b->context[i - 1].pk, pk, 32) >= 0)
+			return reject(d, "payload: context entry at byte %zu is not sorted after the one before "
+				      "(or repeats it)", at);
+		if (memcmp(pk, d->hdr->site_pk, 32) == 0)
+			return reject(d, "payload: context entry at byte %zu names the signer itself", at);
+		memcpy(b->context[i].pk, pk, 32);
+		b->context[i].seq = seq;
+		b->ncontext = i + 1;
+	}
+	return 0;
+}
+
 static int parse(const struct dec *d, plein_batch *b)
 {
 	const plein_batch_header *h = d->hdr;
@@ -583,7 +642,9 @@ static int parse(const struct dec *d, plein_batch *b)
 	int64_t prev = h->hlc_min, lo = INT64_MAX, hi = -1;
 	const unsigned char *last_id = NULL;
 	uint64_t last_tid = 0, last_cl = 0, last_len = 0;
-	int rc;
+	int rc = parse_context(d, &r, b);
+	if (rc < 0)
+		return rc;
 
 	while (r.at < r.n) {
 		size_t group = r.at;
@@ -707,6 +768,7 @@ void plein_batch_free(plein_batch *b)
 {
 	if (!b)
 		return;
+	free(b->context);
 	free(b->changes);
 	free(b->poff);
 	free(b->personal);

@@ -67,7 +67,7 @@ static int apply_entry(plein_site *s, const plein_log_entry *e)
 	if ((rc = plein_db_begin(s->db)) < 0)
 		goto out;
 	if ((rc = plein_merge_begin(&m, s)) == 0)
-		rc = plein_merge_apply(m, h.site_pk, b->changes, b->n);
+		rc = plein_merge_apply_batch(m, h.site_pk, h.seq, b->context, b->ncontext, b->changes, b->n);
 	int rc2 = m ? plein_merge_end(m) : 0;
 	if (rc == 0)
 		rc = rc2;
@@ -121,6 +121,53 @@ int plein_journal_catch_up(plein_site *s, uint64_t *out_applied)
 	}
 	free(tips);
 	return rc;
+}
+
+/* This site's causal context for its next batch: how far it has applied
+ * every other chain, by key, sorted by key. Every chain applied had its
+ * signer's key registered in plein_site_ref by the merge. */
+static int applied_context(plein_site *s, plein_seen **out, size_t *out_n)
+{
+	*out = NULL;
+	*out_n = 0;
+	sqlite3_stmt *st = plein_db_stmt(s->db, "SELECT pk FROM plein_site_ref WHERE length(pk) = 32 ORDER BY pk");
+	if (!st)
+		return PLEIN_ERR;
+	plein_seen *v = NULL;
+	size_t n = 0, cap = 0;
+	int step, rc = 0;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *pk = sqlite3_column_blob(st, 0);
+		if (memcmp(pk, s->pk, 32) == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			v = plein_xrealloc(v, sizeof *v * cap);
+		}
+		memcpy(v[n].pk, pk, 32);
+		v[n++].seq = 0;
+	}
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE)
+		rc = plein_db_fail(s->db, "reading the site keys");
+	/* Keys named only in others' contexts were never applied here. */
+	size_t k = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char id[PLEIN_SITEID_LEN + 1];
+		plein_siteid_from_key(id, v[i].pk);
+		if ((rc = plein_journal_applied(s, id, &v[i].seq)) == 0 && v[i].seq > 0)
+			v[k++] = v[i];
+	}
+	if (rc == 0 && k > PLEIN_BATCH_MAX_CONTEXT)
+		rc = plein_fail(PLEIN_ERR, "this site has applied the batches of %zu sites; a batch can name at most %d",
+				k, PLEIN_BATCH_MAX_CONTEXT);
+	if (rc < 0) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*out_n = k;
+	return 0;
 }
 
 /* The hash and commit of this site's last batch, for the next one. */
@@ -189,6 +236,8 @@ int plein_journal_seal(plein_site *s, uint64_t *out_seq)
 
 	plein_changeset cs = PLEIN_CHANGESET_INIT;
 	plein_buf payload = PLEIN_BUF_INIT, personal = PLEIN_BUF_INIT;
+	plein_seen *ctx = NULL;
+	size_t nctx = 0;
 	plein_merge *m = NULL;
 	int64_t hmax = 0;
 	if ((rc = plein_db_begin(s->db)) < 0)
@@ -213,7 +262,10 @@ int plein_journal_seal(plein_site *s, uint64_t *out_seq)
 		h.seq = tip.seq + 1;
 		h.schema_version = plein_schema_version();
 		unsigned char hb[PLEIN_BATCH_HEADER_BYTES], sig[PLEIN_BATCH_SIG_BYTES];
-		if ((rc = plein_batch_encode(&h, &payload, &personal, cs.v, cs.n, 1, NULL)) < 0 ||
+		/* What this site had applied when these writes were made: sync
+		 * seals before it applies what it received. */
+		if ((rc = applied_context(s, &ctx, &nctx)) < 0 ||
+		    (rc = plein_batch_encode(&h, &payload, &personal, ctx, nctx, cs.v, cs.n, 1, NULL)) < 0 ||
 		    (rc = plein_batch_seal(hb, sig, &h, s->sk)) < 0)
 			goto fail;
 		char summary[64];
@@ -228,7 +280,7 @@ int plein_journal_seal(plein_site *s, uint64_t *out_seq)
 		/* The commit point: once the ref moved, the batch exists. */
 		if ((rc = plein_log_append(s->log, &lb)) < 0)
 			goto fail;
-		if ((rc = plein_merge_apply(m, s->pk, cs.v, cs.n)) < 0 ||
+		if ((rc = plein_merge_apply_batch(m, s->pk, h.seq, ctx, nctx, cs.v, cs.n)) < 0 ||
 		    (rc = set_applied(s, s->id, h.seq)) < 0)
 			goto fail;
 		*out_seq = h.seq;
@@ -247,6 +299,7 @@ fail:
 	plein_db_rollback(s->db);
 	*out_seq = 0;
 out:
+	free(ctx);
 	plein_changeset_free(&cs);
 	plein_buf_free(&payload);
 	plein_buf_free(&personal);

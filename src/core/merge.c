@@ -4,6 +4,7 @@
  * written once when the next row begins. */
 #include "plein/merge.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "plein/schema.h"
 
 #define MAXCOL 62
+#define VHASH 16 /* bytes of a value's identity in plein_conflict */
 
 typedef struct {
 	char *value;
@@ -22,10 +24,27 @@ typedef struct {
 typedef struct {
 	const plein_table *t;
 	sqlite3_stmt *sel_clk, *put_clk, *put_row, *del_row;
+	char *sel_row;                 /* SQL: the row's columns in schema order */
 	int nclk;                      /* clock columns after id, cl */
 	rank_entry *ranks[MAXCOL];
 	int nranks[MAXCOL];
 } table_ops;
+
+/* A write to one column: who wrote it, in which batch, when. seq 0: not
+ * known (plein_merge_apply), such a write never takes part in a conflict. */
+typedef struct {
+	int64_t site, seq, hlc;
+} write_ref;
+
+/* A concurrent write that lost, still unseen by later writes: a row of
+ * plein_conflict (docs/merge.md, "Conflicts"). */
+typedef struct {
+	int cid;
+	write_ref w;
+	unsigned char hash[VHASH];
+	int has_hash;        /* 0: the value is not known (purged personal data) */
+	int gone;            /* deleted in this session */
+} sibling;
 
 /* The row being merged. */
 typedef struct {
@@ -35,8 +54,10 @@ typedef struct {
 	int existed_clock;   /* a clock row was found */
 	int64_t cl, cl_loaded;
 	int reset;           /* a new life began: columns not set become NULL */
-	int64_t h[MAXCOL], s[MAXCOL];
+	int64_t h[MAXCOL], s[MAXCOL], b[MAXCOL]; /* winner: hlc, site, batch seq */
 	int has[MAXCOL];
+	sibling *sibs;       /* this row's plein_conflict rows */
+	size_t nsibs, capsibs;
 	uint64_t mask;       /* columns with a new value */
 	plein_value val[MAXCOL];
 	plein_buf vbuf[MAXCOL];
@@ -54,6 +75,12 @@ struct plein_merge {
 	int nsites;
 	row_state row;
 	int err;
+	/* The batch being applied (plein_merge_apply_batch): its signer, seq
+	 * and context as (site ref, seen) sorted by ref. */
+	int64_t cur_site, cur_seq;
+	struct ctx_entry { int64_t ref, seen; } *ctx;
+	size_t nctx;
+	int any_conflicts;   /* plein_conflict has rows: load them per row */
 };
 
 static void qident(plein_buf *b, const char *s)
@@ -85,6 +112,28 @@ int plein_merge_install(plein_db *db)
 		"  seq    INTEGER NOT NULL,"
 		"  reason TEXT NOT NULL"
 		");"
+		/* What each batch's signer had applied (its causal context), as
+		 * steps: from batch seq of site on, it had applied peer's batches
+		 * 1..seen, until a later row says more. */
+		"CREATE TABLE IF NOT EXISTS plein_context ("
+		"  site INTEGER NOT NULL, peer INTEGER NOT NULL," /* plein_site_ref.n */
+		"  seq  INTEGER NOT NULL, seen INTEGER NOT NULL,"
+		"  PRIMARY KEY (site, peer, seq)"
+		") WITHOUT ROWID;"
+		/* Concurrent writes that lost (docs/merge.md, "Conflicts"). Local:
+		 * not synced, not in the digest. Values have no declared type, so
+		 * they are kept exactly as written. */
+		"CREATE TABLE IF NOT EXISTS plein_conflict ("
+		"  tid INTEGER NOT NULL, id TEXT NOT NULL, cid INTEGER NOT NULL,"
+		"  cl INTEGER NOT NULL,"
+		"  lost_site INTEGER NOT NULL, lost_seq INTEGER NOT NULL, lost_hlc INTEGER NOT NULL,"
+		"  lost_value, lost_hash BLOB,"  /* value NULL for personal columns; hash NULL: unknown */
+		"  kept_site INTEGER NOT NULL, kept_seq INTEGER NOT NULL, kept_hlc INTEGER NOT NULL,"
+		"  kept_value,"
+		"  shown INTEGER NOT NULL,"       /* 0: same value as kept, or not concurrent with it */
+		"  noticed_at TEXT NOT NULL,"     /* when this replica first noticed it (UTC) */
+		"  PRIMARY KEY (tid, id, cid, lost_site, lost_hlc)"
+		") WITHOUT ROWID;"
 		"CREATE TABLE IF NOT EXISTS plein_counter ("
 		"  tid INTEGER NOT NULL, id TEXT NOT NULL, cid INTEGER NOT NULL,"
 		"  site INTEGER NOT NULL," /* plein_site_ref.n */
@@ -100,7 +149,8 @@ int plein_merge_install(plein_db *db)
 		plein_buf_reset(&sql);
 		plein_buf_printf(&sql, "CREATE TABLE IF NOT EXISTS plein_clk_%s (id TEXT PRIMARY KEY, cl INTEGER NOT NULL", t->name);
 		for (int c = 0; c < t->ncols; c++) {
-			plein_buf_printf(&sql, ", h%d INTEGER, s%d INTEGER", t->cols[c].cid, t->cols[c].cid);
+			plein_buf_printf(&sql, ", h%d INTEGER, s%d INTEGER, b%d INTEGER",
+					 t->cols[c].cid, t->cols[c].cid, t->cols[c].cid);
 			if (t->cols[c].policy == PLEIN_MAX) /* the winner, to restore it */
 				plein_buf_printf(&sql, ", v%d ANY", t->cols[c].cid);
 		}
@@ -109,18 +159,33 @@ int plein_merge_install(plein_db *db)
 			break;
 		/* A migration may have added columns since the table was made. */
 		for (int c = 0; c < t->ncols && rc == 0; c++) {
+			int cid = t->cols[c].cid;
 			plein_buf_reset(&sql);
 			plein_buf_printf(&sql, "SELECT count(*) FROM pragma_table_info('plein_clk_%s') WHERE name = 'h%d'",
-					 t->name, t->cols[c].cid);
+					 t->name, cid);
 			int64_t n = 0;
-			if ((rc = plein_db_int(db, &n, plein_buf_cstr(&sql), NULL)) < 0 || n)
-				continue;
+			if ((rc = plein_db_int(db, &n, plein_buf_cstr(&sql), NULL)) < 0)
+				break;
 			plein_buf_reset(&sql);
-			plein_buf_printf(&sql, "ALTER TABLE plein_clk_%s ADD COLUMN h%d INTEGER; ALTER TABLE plein_clk_%s ADD COLUMN s%d INTEGER;",
-					 t->name, t->cols[c].cid, t->name, t->cols[c].cid);
-			if (t->cols[c].policy == PLEIN_MAX)
-				plein_buf_printf(&sql, "ALTER TABLE plein_clk_%s ADD COLUMN v%d ANY;", t->name, t->cols[c].cid);
-			rc = plein_db_exec(db, plein_buf_cstr(&sql));
+			if (!n) {
+				plein_buf_printf(&sql, "ALTER TABLE plein_clk_%s ADD COLUMN h%d INTEGER; ALTER TABLE plein_clk_%s ADD COLUMN s%d INTEGER;",
+						 t->name, cid, t->name, cid);
+				if (t->cols[c].policy == PLEIN_MAX)
+					plein_buf_printf(&sql, "ALTER TABLE plein_clk_%s ADD COLUMN v%d ANY;", t->name, cid);
+			}
+			/* Clock tables made before batches carried a context. */
+			int64_t nb = 0;
+			plein_buf q = PLEIN_BUF_INIT;
+			plein_buf_printf(&q, "SELECT count(*) FROM pragma_table_info('plein_clk_%s') WHERE name = 'b%d'",
+					 t->name, cid);
+			rc = plein_db_int(db, &nb, plein_buf_cstr(&q), NULL);
+			plein_buf_free(&q);
+			if (rc < 0)
+				break;
+			if (!nb)
+				plein_buf_printf(&sql, "ALTER TABLE plein_clk_%s ADD COLUMN b%d INTEGER;", t->name, cid);
+			if (sql.len)
+				rc = plein_db_exec(db, plein_buf_cstr(&sql));
 		}
 		/* Rows from migrations (seeds) exist everywhere: causal length 1. */
 		plein_buf_reset(&sql);
@@ -152,8 +217,8 @@ static int prepare_table(plein_merge *m, table_ops *o, const plein_table *t)
 	plein_buf cols = PLEIN_BUF_INIT;
 	o->nclk = 0;
 	for (int c = 0; c < t->ncols; c++) {
-		plein_buf_printf(&cols, ", h%d, s%d", t->cols[c].cid, t->cols[c].cid);
-		o->nclk += 2;
+		plein_buf_printf(&cols, ", h%d, s%d, b%d", t->cols[c].cid, t->cols[c].cid, t->cols[c].cid);
+		o->nclk += 3;
 		if (t->cols[c].policy == PLEIN_MAX) {
 			plein_buf_printf(&cols, ", v%d", t->cols[c].cid);
 			o->nclk++;
@@ -199,6 +264,17 @@ static int prepare_table(plein_merge *m, table_ops *o, const plein_table *t)
 	qident(&b, t->name);
 	plein_buf_puts(&b, " WHERE id = ?1");
 	o->del_row = prep(m, plein_buf_cstr(&b));
+
+	plein_buf_reset(&b);
+	plein_buf_puts(&b, "SELECT 1");
+	for (int c = 0; c < t->ncols; c++) {
+		plein_buf_puts(&b, ", ");
+		qident(&b, t->cols[c].name);
+	}
+	plein_buf_puts(&b, " FROM ");
+	qident(&b, t->name);
+	plein_buf_puts(&b, " WHERE id = ?1");
+	o->sel_row = plein_xstrdup(plein_buf_cstr(&b));
 
 	for (int c = 0; c < t->ncols; c++) {
 		if (t->cols[c].policy != PLEIN_MAX)
@@ -281,6 +357,9 @@ int plein_merge_begin(plein_merge **out, plein_site *s)
 		rc = prepare_table(m, &m->ops[i], &s->schema->tables[i]);
 	if (rc == 0)
 		rc = load_sites(m);
+	int64_t any = 0;
+	if (rc == 0 && (rc = plein_db_int(m->db, &any, "SELECT EXISTS (SELECT 1 FROM plein_conflict)", NULL)) == 0)
+		m->any_conflicts = (int)any;
 	if (rc == 0)
 		rc = plein_capture_suspend(m->db, 1);
 	if (rc < 0) {
@@ -351,11 +430,16 @@ static int flush(plein_merge *m)
 		if (live) {
 			sqlite3_bind_int64(st, k, r->h[cid]);
 			sqlite3_bind_int64(st, k + 1, r->s[cid]);
+			if (r->b[cid])
+				sqlite3_bind_int64(st, k + 2, r->b[cid]);
+			else
+				sqlite3_bind_null(st, k + 2);
 		} else {
 			sqlite3_bind_null(st, k);
 			sqlite3_bind_null(st, k + 1);
+			sqlite3_bind_null(st, k + 2);
 		}
-		k += 2;
+		k += 3;
 		if (t->cols[c].policy == PLEIN_MAX) {
 			if (live)
 				bind_value(st, k, &r->win[cid]);
@@ -371,6 +455,7 @@ static int flush(plein_merge *m)
 
 static void keep_winner(row_state *r, int cid, const plein_value *v);
 static void column_value(plein_value *v, sqlite3_stmt *st, int col);
+static int load_siblings(plein_merge *m);
 
 static int load_row(plein_merge *m, table_ops *o, const char *id, size_t id_len)
 {
@@ -398,8 +483,9 @@ static int load_row(plein_merge *m, table_ops *o, const char *id, size_t id_len)
 				r->has[cid] = 1;
 				r->h[cid] = sqlite3_column_int64(st, k);
 				r->s[cid] = sqlite3_column_int64(st, k + 1);
+				r->b[cid] = sqlite3_column_int64(st, k + 2); /* NULL: 0, not known */
 			}
-			k += 2;
+			k += 3;
 			if (o->t->cols[c].policy == PLEIN_MAX) {
 				plein_value v;
 				column_value(&v, st, k++);
@@ -409,7 +495,9 @@ static int load_row(plein_merge *m, table_ops *o, const char *id, size_t id_len)
 	}
 	r->cl_loaded = r->cl;
 	sqlite3_reset(st);
-	return (step == SQLITE_ROW || step == SQLITE_DONE) ? 0 : plein_db_fail(m->db, "merge");
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return plein_db_fail(m->db, "merge");
+	return load_siblings(m);
 }
 
 static int rank_of(const table_ops *o, int cid, const plein_value *v)
@@ -474,6 +562,341 @@ static int newer(plein_merge *m, int64_t ha, int64_t sa, int64_t hb, int64_t sb)
 	return memcmp(site_key(m, sa), site_key(m, sb), 32);
 }
 
+/* ---- conflicts (docs/merge.md, "Conflicts") ------------------------- */
+
+static int load_siblings(plein_merge *m)
+{
+	row_state *r = &m->row;
+	r->nsibs = 0;
+	if (!m->any_conflicts)
+		return 0;
+	sqlite3_stmt *st = plein_db_stmt(m->db,
+		"SELECT cid, lost_site, lost_seq, lost_hlc, lost_hash FROM plein_conflict WHERE tid = ?1 AND id = ?2");
+	if (!st)
+		return PLEIN_ERR;
+	sqlite3_bind_int(st, 1, r->ops->t->tid);
+	sqlite3_bind_text(st, 2, (const char *)r->id.data, (int)r->id.len, SQLITE_STATIC);
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (r->nsibs == r->capsibs) {
+			r->capsibs = r->capsibs ? 2 * r->capsibs : 4;
+			r->sibs = plein_xrealloc(r->sibs, sizeof *r->sibs * r->capsibs);
+		}
+		sibling *x = &r->sibs[r->nsibs++];
+		memset(x, 0, sizeof *x);
+		x->cid = sqlite3_column_int(st, 0);
+		x->w.site = sqlite3_column_int64(st, 1);
+		x->w.seq = sqlite3_column_int64(st, 2);
+		x->w.hlc = sqlite3_column_int64(st, 3);
+		x->has_hash = sqlite3_column_bytes(st, 4) == VHASH;
+		if (x->has_hash)
+			memcpy(x->hash, sqlite3_column_blob(st, 4), VHASH);
+	}
+	sqlite3_reset(st);
+	return step == SQLITE_DONE ? 0 : plein_db_fail(m->db, "merge: reading conflicts");
+}
+
+/* A new life of the row: the conflicts of older lives are moot. */
+static int clear_siblings(plein_merge *m)
+{
+	row_state *r = &m->row;
+	if (!r->nsibs)
+		return 0;
+	r->nsibs = 0;
+	sqlite3_stmt *st = plein_db_stmt(m->db, "DELETE FROM plein_conflict WHERE tid = ?1 AND id = ?2");
+	if (!st)
+		return PLEIN_ERR;
+	sqlite3_bind_int(st, 1, r->ops->t->tid);
+	sqlite3_bind_text(st, 2, (const char *)r->id.data, (int)r->id.len, SQLITE_STATIC);
+	return plein_db_step_done(m->db, st);
+}
+
+/* A value's identity: equal values have equal hashes, whatever their
+ * size. 0 when the value is not known (purged personal data). */
+static int value_hash(unsigned char out[VHASH], const plein_value *v)
+{
+	crypto_generichash_state st;
+	unsigned char b[8], t = (unsigned char)v->type;
+	uint64_t u = 0;
+	if (v->type == PLEIN_V_PURGED)
+		return 0;
+	crypto_generichash_init(&st, NULL, 0, VHASH);
+	crypto_generichash_update(&st, &t, 1);
+	if (v->type == PLEIN_V_INT || v->type == PLEIN_V_REAL) {
+		if (v->type == PLEIN_V_INT)
+			u = (uint64_t)v->i;
+		else
+			memcpy(&u, &v->f, 8);
+		for (int i = 0; i < 8; i++)
+			b[i] = (unsigned char)(u >> (56 - 8 * i));
+		crypto_generichash_update(&st, b, 8);
+	} else if (v->type == PLEIN_V_TEXT || v->type == PLEIN_V_BLOB) {
+		crypto_generichash_update(&st, v->p ? v->p : b, v->n);
+	}
+	crypto_generichash_final(&st, out, VHASH);
+	return 1;
+}
+
+static int ctx_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct ctx_entry *)a)->ref, y = ((const struct ctx_entry *)b)->ref;
+	return (x > y) - (x < y);
+}
+
+/* How many of peer's batches site had applied when it sealed batch seq:
+ * the batch being applied answers from memory, others from plein_context. */
+static int seen_of(plein_merge *m, int64_t site, int64_t seq, int64_t peer, int64_t *out)
+{
+	*out = 0;
+	if (site == m->cur_site && seq == m->cur_seq) {
+		struct ctx_entry key = { peer, 0 }, *e = bsearch(&key, m->ctx, m->nctx, sizeof *m->ctx, ctx_cmp);
+		if (e) {
+			*out = e->seen;
+			return 0;
+		}
+	}
+	sqlite3_stmt *st = plein_db_stmt(m->db,
+		"SELECT seen FROM plein_context WHERE site = ?1 AND peer = ?2 AND seq <= ?3 ORDER BY seq DESC LIMIT 1");
+	if (!st)
+		return PLEIN_ERR;
+	sqlite3_bind_int64(st, 1, site);
+	sqlite3_bind_int64(st, 2, peer);
+	sqlite3_bind_int64(st, 3, seq);
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : plein_db_fail(m->db, "merge: reading contexts");
+}
+
+/* Remember the current batch's context, as steps: a row only where it
+ * differs from what the site's earlier batches said. */
+static int store_context(plein_merge *m, int64_t site, int64_t seq)
+{
+	for (size_t i = 0; i < m->nctx; i++) {
+		int64_t had = 0;
+		int rc = seen_of(m, site, seq, m->ctx[i].ref, &had);
+		if (rc < 0)
+			return rc;
+		if (had == m->ctx[i].seen)
+			continue;
+		sqlite3_stmt *st = plein_db_stmt(m->db,
+			"INSERT OR REPLACE INTO plein_context(site, peer, seq, seen) VALUES (?1, ?2, ?3, ?4)");
+		if (!st)
+			return PLEIN_ERR;
+		sqlite3_bind_int64(st, 1, site);
+		sqlite3_bind_int64(st, 2, m->ctx[i].ref);
+		sqlite3_bind_int64(st, 3, seq);
+		sqlite3_bind_int64(st, 4, m->ctx[i].seen);
+		if ((rc = plein_db_step_done(m->db, st)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int same_write(const write_ref *a, const write_ref *b)
+{
+	return a->site == b->site && a->seq == b->seq && a->hlc == b->hlc;
+}
+
+/* Had x's site applied y when it wrote x? A site sees its own earlier
+ * writes; another site's, once its context covers their batch. */
+static int saw(plein_merge *m, const write_ref *x, const write_ref *y, int *out)
+{
+	int64_t seen = 0;
+	*out = 0;
+	if (x->site == y->site) {
+		*out = x->seq > y->seq || (x->seq == y->seq && x->hlc > y->hlc);
+		return 0;
+	}
+	int rc = seen_of(m, x->site, x->seq, y->site, &seen);
+	*out = rc == 0 && seen >= y->seq;
+	return rc;
+}
+
+/* The value of column col as the merge has it now (the current winner's):
+ * pending in this session, or in the domain row. Copied into buf. */
+static int current_value(plein_merge *m, const plein_column *col, plein_value *out, plein_buf *buf)
+{
+	row_state *r = &m->row;
+	int cid = col->cid, c = (int)(col - r->ops->t->cols);
+	memset(out, 0, sizeof *out);
+	if (col->policy == PLEIN_MAX && r->has[cid]) {
+		copy_value(out, buf, &r->win[cid]);
+		return 0;
+	}
+	if (r->mask >> cid & 1) {
+		copy_value(out, buf, &r->val[cid]);
+		return 0;
+	}
+	sqlite3_stmt *st = plein_db_stmt(m->db, r->ops->sel_row);
+	if (!st)
+		return PLEIN_ERR;
+	sqlite3_bind_text(st, 1, (const char *)r->id.data, (int)r->id.len, SQLITE_STATIC);
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		plein_value v;
+		column_value(&v, st, 1 + c);
+		copy_value(out, buf, &v);
+	}
+	sqlite3_reset(st);
+	return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : plein_db_fail(m->db, "merge: reading a row");
+}
+
+static void bind_shown_value(sqlite3_stmt *st, int k, const plein_column *col, const plein_value *v)
+{
+	if (col->personal) /* never copied out of its envelope: 'versleuteld' */
+		sqlite3_bind_null(st, k);
+	else
+		bind_value(st, k, v);
+}
+
+static int sibling_add(plein_merge *m, const plein_column *col, const write_ref *w, const plein_value *v)
+{
+	row_state *r = &m->row;
+	if (r->nsibs == r->capsibs) {
+		r->capsibs = r->capsibs ? 2 * r->capsibs : 4;
+		r->sibs = plein_xrealloc(r->sibs, sizeof *r->sibs * r->capsibs);
+	}
+	sibling *x = &r->sibs[r->nsibs];
+	memset(x, 0, sizeof *x);
+	x->cid = col->cid;
+	x->w = *w;
+	x->has_hash = value_hash(x->hash, v);
+	sqlite3_stmt *st = plein_db_stmt(m->db,
+		"INSERT OR IGNORE INTO plein_conflict(tid, id, cid, cl, lost_site, lost_seq, lost_hlc, lost_value, lost_hash,"
+		" kept_site, kept_seq, kept_hlc, kept_value, shown, noticed_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, 0, 0, NULL, 0, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
+	if (!st)
+		return PLEIN_ERR;
+	sqlite3_bind_int(st, 1, r->ops->t->tid);
+	sqlite3_bind_text(st, 2, (const char *)r->id.data, (int)r->id.len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, col->cid);
+	sqlite3_bind_int64(st, 4, r->cl);
+	sqlite3_bind_int64(st, 5, w->site);
+	sqlite3_bind_int64(st, 6, w->seq);
+	sqlite3_bind_int64(st, 7, w->hlc);
+	bind_shown_value(st, 8, col, v);
+	if (x->has_hash)
+		sqlite3_bind_blob(st, 9, x->hash, VHASH, SQLITE_STATIC);
+	int rc = plein_db_step_done(m->db, st);
+	if (rc == 0) {
+		r->nsibs++;
+		m->any_conflicts = 1;
+	}
+	return rc;
+}
+
+static int sibling_drop(plein_merge *m, sibling *x)
+{
+	row_state *r = &m->row;
+	sqlite3_stmt *st = plein_db_stmt(m->db,
+		"DELETE FROM plein_conflict WHERE tid = ?1 AND id = ?2 AND cid = ?3 AND lost_site = ?4 AND lost_hlc = ?5");
+	if (!st)
+		return PLEIN_ERR;
+	sqlite3_bind_int(st, 1, r->ops->t->tid);
+	sqlite3_bind_text(st, 2, (const char *)r->id.data, (int)r->id.len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, x->cid);
+	sqlite3_bind_int64(st, 4, x->w.site);
+	sqlite3_bind_int64(st, 5, x->w.hlc);
+	x->gone = 1;
+	return plein_db_step_done(m->db, st);
+}
+
+/* Every lost write of the column against the write kept: shown when the
+ * two are concurrent and their values differ. */
+static int siblings_against(plein_merge *m, const plein_column *col, const write_ref *kept, const plein_value *kv)
+{
+	row_state *r = &m->row;
+	unsigned char kh[VHASH];
+	int khas = value_hash(kh, kv), rc = 0;
+	for (size_t i = 0; i < r->nsibs && rc == 0; i++) {
+		sibling *x = &r->sibs[i];
+		int a = 0, b = 0;
+		if (x->gone || x->cid != col->cid)
+			continue;
+		if ((rc = saw(m, &x->w, kept, &a)) < 0 || (rc = saw(m, kept, &x->w, &b)) < 0)
+			break;
+		int differ = !khas || !x->has_hash || memcmp(kh, x->hash, VHASH) != 0;
+		sqlite3_stmt *st = plein_db_stmt(m->db,
+			"UPDATE plein_conflict SET kept_site = ?6, kept_seq = ?7, kept_hlc = ?8, kept_value = ?9, shown = ?10"
+			" WHERE tid = ?1 AND id = ?2 AND cid = ?3 AND lost_site = ?4 AND lost_hlc = ?5");
+		if (!st)
+			return PLEIN_ERR;
+		sqlite3_bind_int(st, 1, r->ops->t->tid);
+		sqlite3_bind_text(st, 2, (const char *)r->id.data, (int)r->id.len, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, x->cid);
+		sqlite3_bind_int64(st, 4, x->w.site);
+		sqlite3_bind_int64(st, 5, x->w.hlc);
+		sqlite3_bind_int64(st, 6, kept->site);
+		sqlite3_bind_int64(st, 7, kept->seq);
+		sqlite3_bind_int64(st, 8, kept->hlc);
+		bind_shown_value(st, 9, col, kv);
+		sqlite3_bind_int(st, 10, !a && !b && differ);
+		rc = plein_db_step_done(m->db, st);
+	}
+	return rc;
+}
+
+/* Keep the column's frontier — the writes that no other write had seen —
+ * as the winner plus its plein_conflict rows, before ch is merged. wins:
+ * ch beats the current winner. See docs/merge.md for why this is a
+ * function of the set of changes. */
+static int track(plein_merge *m, const plein_column *col, const plein_change *ch, int64_t sref, int wins)
+{
+	row_state *r = &m->row;
+	int cid = col->cid, rc, f = 0, dominated = 0, y_saw_v = 0, others = 0;
+	write_ref y = { sref, m->cur_seq, ch->hlc }, v = { r->s[cid], r->b[cid], r->h[cid] };
+	if (!y.seq || !v.seq || same_write(&y, &v))
+		return 0; /* a write without a batch, or the winner again */
+	for (size_t i = 0; i < r->nsibs; i++) {
+		if (r->sibs[i].gone || r->sibs[i].cid != cid)
+			continue;
+		if (same_write(&r->sibs[i].w, &y))
+			return 0; /* a lost write again */
+		others++;
+	}
+	if ((rc = saw(m, &y, &v, &y_saw_v)) < 0)
+		return rc;
+	if (y_saw_v && wins && !others)
+		return 0; /* an edit after the last one: the common case */
+	if ((rc = saw(m, &v, &y, &dominated)) < 0)
+		return rc;
+	for (size_t i = 0; i < r->nsibs; i++) {
+		sibling *x = &r->sibs[i];
+		if (x->gone || x->cid != cid)
+			continue;
+		if (!dominated && (rc = saw(m, &x->w, &y, &dominated)) < 0)
+			return rc;
+		/* y's writer had the lost value: it no longer stands apart. */
+		if ((rc = saw(m, &y, &x->w, &f)) < 0 || (f && (rc = sibling_drop(m, x)) < 0))
+			return rc;
+	}
+	plein_value cur;
+	plein_buf buf = PLEIN_BUF_INIT;
+	if ((rc = current_value(m, col, &cur, &buf)) < 0)
+		goto done;
+	if (wins) {
+		/* The old winner stays in the frontier unless someone saw it. */
+		int v_stands = !y_saw_v;
+		for (size_t i = 0; i < r->nsibs && v_stands && rc == 0; i++)
+			if (!r->sibs[i].gone && r->sibs[i].cid == cid && (rc = saw(m, &r->sibs[i].w, &v, &f)) == 0)
+				v_stands = !f;
+		if (rc == 0 && v_stands)
+			rc = sibling_add(m, col, &v, &cur);
+		if (rc == 0)
+			rc = siblings_against(m, col, &y, &ch->value);
+	} else {
+		if (!dominated)
+			rc = sibling_add(m, col, &y, &ch->value);
+		if (rc == 0)
+			rc = siblings_against(m, col, &v, &cur);
+	}
+done:
+	plein_buf_free(&buf);
+	return rc;
+}
+
 static int apply_counter(plein_merge *m, const plein_change *ch, int64_t sref)
 {
 	row_state *r = &m->row;
@@ -512,6 +935,7 @@ static int apply_counter(plein_merge *m, const plein_change *ch, int64_t sref)
 		r->has[ch->cid] = 1;
 		r->h[ch->cid] = ch->hlc;
 		r->s[ch->cid] = sref;
+		r->b[ch->cid] = m->cur_seq;
 	}
 	return 0;
 }
@@ -531,6 +955,8 @@ static int apply_one(plein_merge *m, const plein_change *ch, int64_t sref)
 		return 0; /* an older life of the row */
 	if (ch->cl > r->cl) {
 		/* A new life (or a delete): older column values are forgotten. */
+		if ((rc = clear_siblings(m)) < 0)
+			return rc;
 		r->cl = ch->cl;
 		r->reset = 1;
 		r->mask = 0;
@@ -555,22 +981,24 @@ static int apply_one(plein_merge *m, const plein_change *ch, int64_t sref)
 	} else if (col->policy == PLEIN_MAX) {
 		int a = rank_of(o, cid, &ch->value), b = rank_of(o, cid, &r->win[cid]);
 		wins = a != b ? a > b : newer(m, ch->hlc, sref, r->h[cid], r->s[cid]) > 0;
-		if (!wins) {
-			/* Write the winner back: a local edit may have overwritten it. */
-			set_value(r, cid, &r->win[cid]);
-			return 0;
-		}
 	} else {
 		wins = newer(m, ch->hlc, sref, r->h[cid], r->s[cid]) > 0;
 	}
-	if (!wins)
+	if (r->has[cid] && (rc = track(m, col, ch, sref, wins)) < 0)
+		return rc;
+	if (!wins) {
+		/* Write the winner back: a local edit may have overwritten it. */
+		if (col->policy == PLEIN_MAX)
+			set_value(r, cid, &r->win[cid]);
 		return 0;
+	}
 	if (col->policy == PLEIN_MAX)
 		keep_winner(r, cid, &ch->value);
 	set_value(r, cid, &ch->value);
 	r->has[cid] = 1;
 	r->h[cid] = ch->hlc;
 	r->s[cid] = sref;
+	r->b[cid] = m->cur_seq;
 	return 0;
 }
 
@@ -580,8 +1008,42 @@ int plein_merge_apply(plein_merge *m, const unsigned char signer[32], const plei
 		return m->err;
 	int64_t sref = 0;
 	int rc = site_ref(m, signer, &sref);
+	m->cur_site = m->cur_seq = 0;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = apply_one(m, &ch[i], sref);
+	if (rc < 0)
+		m->err = rc;
+	return rc;
+}
+
+int plein_merge_apply_batch(plein_merge *m, const unsigned char signer[32], uint64_t seq,
+			    const plein_seen *context, size_t ncontext, const plein_change *ch, size_t n)
+{
+	if (m->err)
+		return m->err;
+	if (seq < 1 || seq > INT64_MAX)
+		return m->err = plein_fail(PLEIN_EINVAL, "batch sequence number %llu is out of range",
+					   (unsigned long long)seq);
+	int64_t sref = 0;
+	int rc = site_ref(m, signer, &sref);
+	m->cur_site = m->cur_seq = 0;
+	m->ctx = plein_xrealloc(m->ctx, sizeof *m->ctx * (ncontext ? ncontext : 1));
+	m->nctx = 0;
+	for (size_t i = 0; i < ncontext && rc == 0; i++) {
+		int64_t ref = 0;
+		if ((rc = site_ref(m, context[i].pk, &ref)) == 0 && ref != sref && context[i].seq <= INT64_MAX) {
+			m->ctx[m->nctx].ref = ref;
+			m->ctx[m->nctx++].seen = (int64_t)context[i].seq;
+		}
+	}
+	qsort(m->ctx, m->nctx, sizeof *m->ctx, ctx_cmp);
+	if (rc == 0)
+		rc = store_context(m, sref, (int64_t)seq);
+	m->cur_site = sref;
+	m->cur_seq = (int64_t)seq;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = apply_one(m, &ch[i], sref);
+	m->cur_site = m->cur_seq = 0;
 	if (rc < 0)
 		m->err = rc;
 	return rc;
@@ -639,6 +1101,7 @@ int plein_merge_end(plein_merge *m)
 		sqlite3_finalize(o->put_clk);
 		sqlite3_finalize(o->put_row);
 		sqlite3_finalize(o->del_row);
+		free(o->sel_row);
 		for (int c = 0; c < MAXCOL; c++) {
 			for (int k = 0; k < o->nranks[c]; k++)
 				free(o->ranks[c][k].value);
@@ -647,6 +1110,8 @@ int plein_merge_end(plein_merge *m)
 	}
 	free(m->ops);
 	free(m->sites);
+	free(m->ctx);
+	free(m->row.sibs);
 	plein_buf_free(&m->row.id);
 	for (int c = 0; c < MAXCOL; c++) {
 		plein_buf_free(&m->row.vbuf[c]);

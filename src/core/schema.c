@@ -11,8 +11,8 @@
 
 /* The version of the core's own (local) tables below and in merge.c:
  * raise it when they change, so existing replicas get them. */
-#define CORE_VERSION 2
-#define CORE_VERSION_STR "2"
+#define CORE_VERSION 3
+#define CORE_VERSION_STR "3"
 
 /* The core's own tables. Local to this replica: never synced, never in
  * the digest. Created before migrations so a migration may rely on them. */

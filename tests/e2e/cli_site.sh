@@ -91,6 +91,6 @@ t "--help prints the usage of a command"
 ok_if sh -c "'$PLEIN' location add --help | grep -q 'usage: plein location add --name N --kind'"
 
 t "commands not built yet fail loudly"
-expect_fail 2 "not built yet" plein -C hengelo conflicts
+expect_fail 2 "not built yet" plein -C hengelo forget --referral 01JD0000000000000000000000
 
 done_testing

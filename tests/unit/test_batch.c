@@ -166,6 +166,28 @@ static long first_diff(const plein_change *a, const plein_batch *b, size_t n, in
 
 /* ---- sealing --------------------------------------------------------- */
 
+/* The causal context of the test batches (and of the documented vector):
+ * the signer had applied batches 1..7 of one site and 1..300 of another. */
+static plein_seen ctx2[2];
+
+static void test_context(void)
+{
+	memset(ctx2[0].pk, 0x11, 32);
+	ctx2[0].seq = 7;
+	memset(ctx2[1].pk, 0xee, 32);
+	ctx2[1].seq = 300;
+}
+
+static int same_context(const plein_batch *b, const plein_seen *c, size_t n)
+{
+	if (b->ncontext != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(b->context[i].pk, c[i].pk, 32) != 0 || b->context[i].seq != c[i].seq)
+			return 0;
+	return 1;
+}
+
 typedef struct {
 	plein_batch_header h;
 	plein_buf payload, personal;
@@ -188,7 +210,8 @@ static int seal(sealed *s, const plein_change *c, size_t n, uint64_t seq, const 
 	if (prev)
 		memcpy(s->h.prev_hash, prev, 32);
 	s->h.schema_version = 1;
-	int rc = plein_batch_encode(&s->h, &s->payload, &s->personal, c, n, 1, NULL);
+	test_context();
+	int rc = plein_batch_encode(&s->h, &s->payload, &s->personal, ctx2, 2, c, n, 1, NULL);
 	return rc < 0 ? rc : plein_batch_seal(s->hb, s->sig, &s->h, sk);
 }
 
@@ -253,8 +276,10 @@ TEST(round_trip_of_a_working_day_with_and_without_the_personal_part)
 
 	CHECK_OK(decode(&b, &s, 1));
 	CHECK_EQ_INT(first_diff(cs.v, b, cs.n, 0, NULL), -1);
+	CHECK(same_context(b, ctx2, 2));
 	CHECK_OK(decode(&c, &s, 0));
 	CHECK_EQ_INT(first_diff(cs.v, c, cs.n, 1, NULL), -1);
+	CHECK(same_context(c, ctx2, 2));
 	plein_batch_free(b);
 	plein_batch_free(c);
 	sealed_free(&s);
@@ -374,15 +399,15 @@ TEST(encode_refuses_what_it_cannot_write)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		plein_change c = { bad[i].tid, "x", 1, bad[i].cl, bad[i].cid, bad[i].hlc, 0, vnull() };
 		c.value.type = bad[i].type;
-		CHECK_EQ_INT(plein_batch_encode(&h, &p, &q, &c, 1, 1, NULL), PLEIN_EINVAL);
+		CHECK_EQ_INT(plein_batch_encode(&h, &p, &q, NULL, 0, &c, 1, 1, NULL), PLEIN_EINVAL);
 		CHECK(msg_has(bad[i].why));
 		CHECK_EQ_INT(p.len + q.len, 0);
 	}
 	plein_change ok = { 1, "x", 1, 1, 0, 1, 0, vnull() };
-	CHECK_EQ_INT(plein_batch_encode(&h, &p, &q, &ok, 0, 1, NULL), PLEIN_EINVAL);
-	CHECK_EQ_INT(plein_batch_encode(&h, &p, &q, &ok, 1, 10, NULL), PLEIN_EINVAL);
+	CHECK_EQ_INT(plein_batch_encode(&h, &p, &q, NULL, 0, &ok, 0, 1, NULL), PLEIN_EINVAL);
+	CHECK_EQ_INT(plein_batch_encode(&h, &p, &q, NULL, 0, &ok, 1, 10, NULL), PLEIN_EINVAL);
 	ok.id_len = PLEIN_BATCH_MAX_ID + 1;
-	CHECK_EQ_INT(plein_batch_encode(&h, &p, &q, &ok, 1, 1, NULL), PLEIN_EINVAL);
+	CHECK_EQ_INT(plein_batch_encode(&h, &p, &q, NULL, 0, &ok, 1, 1, NULL), PLEIN_EINVAL);
 	/* a key that is not the header's site key cannot seal */
 	unsigned char pk2[32], sk2[64], hb[PLEIN_BATCH_HEADER_BYTES], sig[64];
 	test_key();
@@ -391,10 +416,94 @@ TEST(encode_refuses_what_it_cannot_write)
 	memcpy(h.site_pk, pk, 32);
 	h.seq = 1;
 	h.schema_version = 1;
-	CHECK_OK(plein_batch_encode(&h, &p, &q, cs.v, cs.n, 1, NULL));
+	CHECK_OK(plein_batch_encode(&h, &p, &q, NULL, 0, cs.v, cs.n, 1, NULL));
 	crypto_sign_keypair(pk2, sk2);
 	CHECK_EQ_INT(plein_batch_seal(hb, sig, &h, sk2), PLEIN_EINVAL);
 	CHECK(msg_has("not the header's site key"));
+	plein_buf_free(&p);
+	plein_buf_free(&q);
+	plein_changeset_free(&cs);
+}
+
+TEST(a_context_round_trips_empty_or_full)
+{
+	plein_changeset cs = PLEIN_CHANGESET_INIT;
+	plein_batch_header h;
+	plein_buf p = PLEIN_BUF_INIT, q = PLEIN_BUF_INIT;
+	plein_batch *b = NULL;
+	static plein_seen full[PLEIN_BATCH_MAX_CONTEXT];
+	test_key();
+	ADD(&cs, 1, "L1", 1, -1, H0, vnull());
+	/* every size up to the limit; keys in order, seqs of every varint length */
+	size_t sizes[] = { 0, 1, PLEIN_BATCH_MAX_CONTEXT };
+	for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+		size_t n = sizes[k];
+		for (size_t i = 0; i < n; i++) {
+			memset(full[i].pk, 0, 32);
+			full[i].pk[0] = (unsigned char)(i >> 8);
+			full[i].pk[1] = (unsigned char)i;
+			full[i].seq = i == n - 1 ? (uint64_t)INT64_MAX : (uint64_t)1 << (i % 63);
+		}
+		memset(&h, 0, sizeof h);
+		memcpy(h.site_pk, pk, 32);
+		h.seq = 1;
+		h.schema_version = 1;
+		plein_buf_reset(&p);
+		plein_buf_reset(&q);
+		CHECK_OK(plein_batch_encode(&h, &p, &q, full, n, cs.v, cs.n, 1, NULL));
+		CHECK_OK(plein_batch_decode(&b, &h, p.data, p.len, NULL, 0));
+		CHECK(same_context(b, full, n));
+		CHECK_EQ_INT(first_diff(cs.v, b, cs.n, 0, NULL), -1);
+		plein_batch_free(b);
+		b = NULL;
+	}
+	plein_buf_free(&p);
+	plein_buf_free(&q);
+	plein_changeset_free(&cs);
+}
+
+TEST(encode_refuses_a_context_that_breaks_the_rules)
+{
+	plein_changeset cs = PLEIN_CHANGESET_INIT;
+	plein_batch_header h;
+	plein_buf p = PLEIN_BUF_INIT, q = PLEIN_BUF_INIT;
+	static plein_seen many[PLEIN_BATCH_MAX_CONTEXT + 1];
+	plein_seen c[2];
+	test_key();
+	ADD(&cs, 1, "L1", 1, -1, H0, vnull());
+	memset(&h, 0, sizeof h);
+	memcpy(h.site_pk, pk, 32);
+	h.seq = 1;
+	h.schema_version = 1;
+	static const struct { unsigned char a, b; uint64_t sa, sb; const char *why; } bad[] = {
+		{ 0x22, 0x11, 1, 1, "sorted and distinct" },
+		{ 0x11, 0x11, 1, 2, "sorted and distinct" },
+		{ 0x11, 0x22, 0, 1, "sequence number 0" },
+		{ 0x11, 0x22, 1, (uint64_t)INT64_MAX + 1, "out of range" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		memset(c[0].pk, bad[i].a, 32);
+		memset(c[1].pk, bad[i].b, 32);
+		c[0].seq = bad[i].sa;
+		c[1].seq = bad[i].sb;
+		CHECK_EQ_INT(plein_batch_encode(&h, &p, &q, c, 2, cs.v, cs.n, 1, NULL), PLEIN_EINVAL);
+		CHECK(msg_has(bad[i].why));
+		CHECK_EQ_INT(p.len + q.len, 0);
+	}
+	memcpy(c[0].pk, pk, 32); /* the signer itself */
+	c[0].seq = 1;
+	CHECK_EQ_INT(plein_batch_encode(&h, &p, &q, c, 1, cs.v, cs.n, 1, NULL), PLEIN_EINVAL);
+	CHECK(msg_has("names the signer itself"));
+	for (size_t i = 0; i < PLEIN_BATCH_MAX_CONTEXT + 1; i++) {
+		memset(many[i].pk, 0, 32);
+		many[i].pk[0] = (unsigned char)(i >> 8);
+		many[i].pk[1] = (unsigned char)i;
+		many[i].seq = 1;
+	}
+	CHECK_EQ_INT(plein_batch_encode(&h, &p, &q, many, PLEIN_BATCH_MAX_CONTEXT + 1, cs.v, cs.n, 1, NULL),
+		     PLEIN_EINVAL);
+	CHECK(msg_has("at most 4096"));
+	CHECK_EQ_INT(p.len + q.len, 0);
 	plein_buf_free(&p);
 	plein_buf_free(&q);
 	plein_changeset_free(&cs);
@@ -579,7 +688,7 @@ TEST(zlib_bombs_are_refused)
 /* ---- the payload grammar, byte by byte -------------------------------- */
 
 /* Row "L1" of table 1: exists (cl 1), column 0 = "x"; both at clock 5. */
-static const unsigned char good[] = { 0x01, 0x02, 'L', '1', 0x01, 0x02, 0x00, 0x00, 0x0b, 0x00, 0x01, 'x' };
+static const unsigned char good[] = { 0x00, 0x01, 0x02, 'L', '1', 0x01, 0x02, 0x00, 0x00, 0x0b, 0x00, 0x01, 'x' };
 
 static int raw_case(const unsigned char *raw, size_t n, uint32_t count, const char *why)
 {
@@ -598,19 +707,19 @@ TEST(malformed_payloads_are_refused_by_name)
 	test_key();
 	CHECK(raw_case(good, sizeof good, 2, NULL));
 	{ /* a varint with a redundant zero byte */
-		unsigned char r[] = { 0x81, 0x00, 0x02, 'L', '1', 0x01, 0x02, 0x00, 0x00, 0x0b, 0x00, 0x01, 'x' };
-		CHECK(raw_case(r, sizeof r, 2, "malformed number at byte 0"));
+		unsigned char r[] = { 0x00, 0x81, 0x00, 0x02, 'L', '1', 0x01, 0x02, 0x00, 0x00, 0x0b, 0x00, 0x01, 'x' };
+		CHECK(raw_case(r, sizeof r, 2, "malformed number at byte 1"));
 	}
 	{ /* value type 6 */
-		unsigned char r[] = { 0x01, 0x02, 'L', '1', 0x01, 0x02, 0x00, 0x00, 0x0e, 0x00 };
+		unsigned char r[] = { 0x00, 0x01, 0x02, 'L', '1', 0x01, 0x02, 0x00, 0x00, 0x0e, 0x00 };
 		CHECK(raw_case(r, sizeof r, 2, "unknown value type 6"));
 	}
 	{ /* column 62 */
-		unsigned char r[] = { 0x01, 0x02, 'L', '1', 0x01, 0x01, 0xf8, 0x03, 0x00 };
-		CHECK(raw_case(r, sizeof r, 1, "column 62 at byte 6 is out of range"));
+		unsigned char r[] = { 0x00, 0x01, 0x02, 'L', '1', 0x01, 0x01, 0xf8, 0x03, 0x00 };
+		CHECK(raw_case(r, sizeof r, 1, "column 62 at byte 7 is out of range"));
 	}
 	{ /* table 65536 */
-		unsigned char r[] = { 0x80, 0x80, 0x04, 0x02, 'L', '1', 0x01, 0x01, 0x00, 0x00 };
+		unsigned char r[] = { 0x00, 0x80, 0x80, 0x04, 0x02, 'L', '1', 0x01, 0x01, 0x00, 0x00 };
 		CHECK(raw_case(r, sizeof r, 1, "table number 65536"));
 	}
 	{ /* a second row the header does not count */
@@ -620,30 +729,30 @@ TEST(malformed_payloads_are_refused_by_name)
 		CHECK(raw_case(r, sizeof r, 2, "the header allows 0 more"));
 	}
 	CHECK(raw_case(good, sizeof good, 3, "payload holds 2 changes, the signed header says 3"));
-	CHECK(raw_case(good, sizeof good - 1, 2, "truncated at byte 11"));
+	CHECK(raw_case(good, sizeof good - 1, 2, "truncated at byte 12"));
 	{ /* the same row split in two groups */
-		unsigned char r[] = { 0x01, 0x02, 'L', '1', 0x01, 0x01, 0x00, 0x00,
+		unsigned char r[] = { 0x00, 0x01, 0x02, 'L', '1', 0x01, 0x01, 0x00, 0x00,
 				      0x01, 0x02, 'L', '1', 0x01, 0x01, 0x0b, 0x00, 0x01, 'x' };
 		CHECK(raw_case(r, sizeof r, 2, "continues the row before it"));
 	}
 	{ /* a row with no changes */
-		unsigned char r[] = { 0x01, 0x02, 'L', '1', 0x01, 0x00 };
+		unsigned char r[] = { 0x00, 0x01, 0x02, 'L', '1', 0x01, 0x00 };
 		CHECK(raw_case(r, sizeof r, 1, "has 0 changes"));
 	}
 	{ /* a clock past the signed range */
-		unsigned char r[] = { 0x01, 0x02, 'L', '1', 0x01, 0x02, 0x00, 0x00, 0x0b, 0x02, 0x01, 'x' };
+		unsigned char r[] = { 0x00, 0x01, 0x02, 'L', '1', 0x01, 0x02, 0x00, 0x00, 0x0b, 0x02, 0x01, 'x' };
 		CHECK(raw_case(r, sizeof r, 2, "outside the signed range"));
 	}
 	{ /* a text value longer than what is left */
-		unsigned char r[] = { 0x01, 0x02, 'L', '1', 0x01, 0x02, 0x00, 0x00, 0x0b, 0x00, 0x05, 'x' };
+		unsigned char r[] = { 0x00, 0x01, 0x02, 'L', '1', 0x01, 0x02, 0x00, 0x00, 0x0b, 0x00, 0x05, 'x' };
 		CHECK(raw_case(r, sizeof r, 2, "runs past the end"));
 	}
 	{ /* a row id longer than what is left */
-		unsigned char r[] = { 0x01, 0x7f, 'L', '1', 0x01, 0x01, 0x00, 0x00 };
+		unsigned char r[] = { 0x00, 0x01, 0x7f, 'L', '1', 0x01, 0x01, 0x00, 0x00 };
 		CHECK(raw_case(r, sizeof r, 1, "truncated"));
 	}
 	{ /* a causal length over 2^63-1 */
-		unsigned char r[] = { 0x01, 0x01, 'L', 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+		unsigned char r[] = { 0x00, 0x01, 0x01, 'L', 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
 				      0x01, 0x00, 0x00 };
 		CHECK(raw_case(r, sizeof r, 1, "causal length"));
 	}
@@ -653,20 +762,80 @@ TEST(malformed_payloads_are_refused_by_name)
 	CHECK(msg_has("do not span the signed range"));
 }
 
+/* A context (n, then entries of pk and seq) in front of good's row. */
+static int ctx_case(const unsigned char *ctx, size_t n, const char *why)
+{
+	unsigned char r[256];
+	memcpy(r, ctx, n);
+	memcpy(r + n, good + 1, sizeof good - 1);
+	return raw_case(r, n + sizeof good - 1, 2, why);
+}
+
+/* One entry: a key of byte k (or the signer's when k is 0), then seq bytes. */
+static size_t entry(unsigned char *o, unsigned char k, const unsigned char *seq, size_t n)
+{
+	if (k)
+		memset(o, k, 32);
+	else
+		memcpy(o, pk, 32);
+	memcpy(o + 32, seq, n);
+	return 32 + n;
+}
+
+TEST(malformed_contexts_are_refused_by_name)
+{
+	unsigned char c[200];
+	size_t n;
+	static const unsigned char one[] = { 0x01 }, zero[] = { 0x00 }, padded[] = { 0x81, 0x00 },
+		top[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },                 /* 2^63-1 */
+		over[] = { 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 };         /* 2^63 */
+	test_key();
+	c[0] = 2;
+	n = 1 + entry(c + 1, 0x11, one, 1);
+	n += entry(c + n, 0x22, top, sizeof top);
+	CHECK(ctx_case(c, n, NULL));
+	n = 1 + entry(c + 1, 0x22, one, 1);
+	n += entry(c + n, 0x11, one, 1);
+	CHECK(ctx_case(c, n, "context entry at byte 34 is not sorted"));
+	n = 1 + entry(c + 1, 0x11, one, 1);
+	n += entry(c + n, 0x11, top, sizeof top);
+	CHECK(ctx_case(c, n, "(or repeats it)"));
+	c[0] = 1;
+	n = 1 + entry(c + 1, 0x11, zero, 1);
+	CHECK(ctx_case(c, n, "names batch 0"));
+	n = 1 + entry(c + 1, 0x11, over, sizeof over);
+	CHECK(ctx_case(c, n, "names batch 9223372036854775808"));
+	n = 1 + entry(c + 1, 0x11, padded, sizeof padded);
+	CHECK(ctx_case(c, n, "malformed number at byte 33"));
+	n = 1 + entry(c + 1, 0, one, 1);
+	CHECK(ctx_case(c, n, "names the signer itself"));
+	/* the count: over the limit, padded, more than the bytes hold */
+	CHECK(ctx_case((unsigned char[]){ 0x81, 0x20 }, 2, "a context of 4097 entries (at most 4096)"));
+	CHECK(ctx_case((unsigned char[]){ 0x80, 0x00 }, 2, "malformed number at byte 0"));
+	c[0] = 3;
+	n = 1 + entry(c + 1, 0x11, one, 1);
+	CHECK(ctx_case(c, n, "truncated"));
+	/* an entry cut in its key */
+	unsigned char cut[] = { 0x01, 0x11, 0x11, 0x11 };
+	plein_batch *b = NULL;
+	CHECK_EQ_INT(decode_raw(&b, cut, sizeof cut, 1, 5, 5, NULL, 0), PLEIN_EREJECT);
+	CHECK(b == NULL);
+}
+
 TEST(personal_values_must_match_their_hash)
 {
 	/* row R1 of table 10, column 10 personal: BLOB "abc" behind its hash */
-	unsigned char raw[7 + 2 + 32], praw[1 + 16 + 5];
+	unsigned char raw[1 + 8 + 32], praw[1 + 16 + 5];
 	unsigned char salt[16];
 	plein_batch *b = NULL;
 	test_key();
 	memset(salt, 7, sizeof salt);
-	memcpy(raw, (unsigned char[]){ 0x0a, 0x02, 'R', '1', 0x01, 0x01, (11 << 3) | 5, 0x00 }, 8);
+	memcpy(raw, (unsigned char[]){ 0x00, 0x0a, 0x02, 'R', '1', 0x01, 0x01, (11 << 3) | 5, 0x00 }, 9);
 	praw[0] = 1;
 	memcpy(praw + 1, salt, 16);
 	memcpy(praw + 17, (unsigned char[]){ PLEIN_V_BLOB, 0x03, 'a', 'b', 'c' }, 5);
-	crypto_generichash(raw + 8, 32, praw + 17, 5, salt, 16);
-	size_t rn = 8 + 32;
+	crypto_generichash(raw + 9, 32, praw + 17, 5, salt, 16);
+	size_t rn = 9 + 32;
 
 	CHECK_OK(decode_raw(&b, raw, rn, 1, 5, 5, praw, sizeof praw));
 	CHECK_EQ_INT(b->changes[0].value.type, PLEIN_V_BLOB);
@@ -715,8 +884,8 @@ TEST(bytes_per_change_of_a_working_day)
 	for (size_t i = 0; i < cs.n; i++)
 		if (cs.v[i].value.type == PLEIN_V_TEXT || cs.v[i].value.type == PLEIN_V_BLOB)
 			values += cs.v[i].value.n;
-	CHECK_OK(plein_batch_encode(&h, &p6, &q6, cs.v, cs.n, 6, NULL));
-	CHECK_OK(plein_batch_encode(&h, &p1, &q1, cs.v, cs.n, 1, NULL));
+	CHECK_OK(plein_batch_encode(&h, &p6, &q6, NULL, 0, cs.v, cs.n, 6, NULL));
+	CHECK_OK(plein_batch_encode(&h, &p1, &q1, NULL, 0, cs.v, cs.n, 1, NULL));
 	double n = (double)cs.n;
 	printf("# %zu changes (%zu row writes), value bytes %.1f/change\n", cs.n, (size_t)2000, values / n);
 	printf("# payload inflated %.1f, zlib 1: %.1f, zlib 6: %.1f bytes/change\n",
@@ -769,7 +938,8 @@ TEST(the_documented_test_vector)
 	memcpy(h.site_pk, pk, 32);
 	h.seq = 1;
 	h.schema_version = 1;
-	CHECK_OK(plein_batch_encode(&h, &p, &q, cs.v, cs.n, 1, seed));
+	test_context();
+	CHECK_OK(plein_batch_encode(&h, &p, &q, ctx2, 2, cs.v, cs.n, 1, seed));
 	CHECK_OK(plein_batch_seal(hb, sig, &h, sk));
 	plein_batch_hash(bh, hb, sig);
 
@@ -779,25 +949,27 @@ TEST(the_documented_test_vector)
 	CHECK(uncompress(praw, &pn, q.data, q.len) == Z_OK);
 	int ok = 1;
 	ok &= hex_is("public key", pk, 32, "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
-	ok &= hex_is("payload, inflated", raw, rn, "01024c31010300000b000743656e7472756d1300066272616e63680202503101"
-			"024902065200c0040000000000000a02523101025dfeff07875c0a9bfc15f7e0"
-			"60ad0f9d07bc8df11d0903121b48e16e004fe01d27364f474900010802563102"
-			"010002");
-	ok &= hex_is("payload", p.data, p.len, "78016364f23164646660e06660774ecd2b292acd1566604b2a4acc4bce60620a"
-			"306464f264620b6238c0c200065c4c4140a1d87fffd9db63b866ff11fdfe2061"
-			"2dff5cf63dbd1f65399985a43d1ee631f83f905537f377f76460e4600a336462"
-			"646002006ba11854");
+	ok &= hex_is("payload, inflated", raw, rn, "0211111111111111111111111111111111111111111111111111111111111111"
+			"1107eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+			"eeeeac0201024c31010300000b000743656e7472756d1300066272616e636802"
+			"02503101024902065200c0040000000000000a02523101025dfeff07875c0a9b"
+			"fc15f7e060ad0f9d07bc8df11d0903121b48e16e004fe01d27364f4749000108"
+			"02563102010002");
+	ok &= hex_is("payload", p.data, p.len, "780163122400d8df11006b9818997c0c19991918b819d89d53f34a8a4a738519"
+			"d8928a12f392339898020c19993c99d882180eb03080011753105028f6df7ff6"
+			"f618aed97f44bf3f4858cb3f977d4fef47594e6621698f87790cfe0f64d5cdfc"
+			"dd3d19183998c20c99181998009dd238eb");
 	ok &= hex_is("personal part, inflated", praw, pn, "01dd95a4aca58678542e063c5ed5b61201040667656865696d");
 	ok &= hex_is("personal part", q.data, q.len, "780163bc3b75c99aa56d15217a6c367157b70931b2b0a5a766a466e6020089e9"
 			"09a0");
 	ok &= hex_is("header", hb, sizeof hb, "504c4e4200010001a0a1a2a3a4a5a6a7a8a9aaabacadaeaf03a107bff3ce10be"
 			"1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b80000000000000001"
 			"0000000000000000000000000000000000000000000000000000000000000000"
-			"019ab697e8000000019ab697e80100010000000800000063000000688e442f5f"
-			"f4b7bb8b33c9ff7f7d05bb0d612d031579ed396716752c7103593a9b");
-	ok &= hex_is("signature", sig, sizeof sig, "f8c6d5aa1d70e32c9828ca96e4aa51f76bebbe5dc6434a9fa7e7c33d9bb9614c"
-			"d53b50bfb72fce33015f1f4be559e404b463ccb781b691d15a0411b871819501");
-	ok &= hex_is("batch hash", bh, sizeof bh, "5db9ba8deaf0991031b241cfaeef100db69e28dbc06f7ea465d68f5aa2c618cb");
+			"019ab697e8000000019ab697e801000100000008000000a700000071f8cad8cd"
+			"cd721908e5fc5fe1888bc16a9ee0f3abf439e14a3edf19c5b6d284c5");
+	ok &= hex_is("signature", sig, sizeof sig, "6de13d4f77268eafbeed279189d5b3c93f3ef98415e88a8217dc373d89892a35"
+			"8fa635b9bf614f0f0f6860a844ade93f0979fb56d18199f3d4959610c4056304");
+	ok &= hex_is("batch hash", bh, sizeof bh, "d4d71c128f4d9457dab62221edbc1717f55fb947fb2b34cc50605ffb739b8624");
 	CHECK(ok);
 	plein_buf_free(&p);
 	plein_buf_free(&q);
