@@ -129,6 +129,17 @@ static void progress(const char *stage, size_t done, size_t total, size_t bytes,
 		fputc('\n', stderr);
 }
 
+/* The batch module names the batch in its messages too ("batch 3 of site
+ * X: ..."); the line already starts with that. */
+static const char *without_batch_prefix(const plein_ingest_note *n)
+{
+	char prefix[64 + PLEIN_SITEID_LEN];
+	int len = snprintf(prefix, sizeof prefix, "batch %" PRIu64 " of site %s: ", n->seq, n->site);
+	if (len > 0 && (size_t)len < sizeof prefix && strncmp(n->reason, prefix, (size_t)len) == 0)
+		return n->reason + len;
+	return n->reason;
+}
+
 /* One peer: fetch into incoming, verify and apply, push what it lacks. */
 static int sync_one(plein_site *s, const char *label, const char *url, const char *key)
 {
@@ -179,14 +190,20 @@ static int sync_one(plein_site *s, const char *label, const char *url, const cha
 		printf("\n");
 		for (size_t i = 0; i < rep.nnotes; i++)
 			fprintf(stderr, "plein: %s: batch %" PRIu64 " of %s: %s\n", label, rep.notes[i].seq, rep.notes[i].site,
-				rep.notes[i].reason);
+				without_batch_prefix(&rep.notes[i]));
+		size_t unsent = 0;
 		for (size_t i = 0; i < pushed.nrefs; i++)
-			if (pushed.refs[i].status == PLEIN_REMOTE_DIVERGED || pushed.refs[i].status == PLEIN_REMOTE_REJECTED)
+			if (pushed.refs[i].status == PLEIN_REMOTE_DIVERGED || pushed.refs[i].status == PLEIN_REMOTE_REJECTED) {
 				fprintf(stderr, "plein: %s: the chain of %s was not sent: %s %s\n", label, pushed.refs[i].site,
 					plein_remote_status_name(pushed.refs[i].status), pushed.refs[i].message);
+				unsent++;
+			}
 		if (rep.rejected || rep.forks)
 			rc = plein_fail(PLEIN_EREJECT, "%s: %zu batch(es) refused; the rest was synced (see the lines above)",
 					label, rep.rejected + rep.forks);
+		else if (unsent) /* the remote refused our push: not a full sync */
+			rc = plein_fail(PLEIN_ERR, "%s: %zu chain(s) could not be sent; the rest was synced (see the lines above)",
+					label, unsent);
 	}
 	plein_remote_result_free(&fetched);
 	plein_remote_result_free(&pushed);

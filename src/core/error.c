@@ -2,16 +2,20 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static char last[1024];
 static int last_code;
 
 int plein_fail(int code, const char *fmt, ...)
 {
+	/* Format aside first: callers may pass plein_error() itself. */
+	char msg[sizeof last];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(last, sizeof last, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	memcpy(last, msg, sizeof last);
 	last_code = code;
 	return code;
 }
