@@ -59,6 +59,12 @@ int plein_db_open(plein_db **out, const char *path, int create)
 	*out = NULL;
 	plein_db *db = plein_xcalloc(1, sizeof *db);
 	db->path = plein_xstrdup(path);
+	/* Keep statement journals in memory up to 1 MiB: a trigger makes every
+	 * insert keep one, and past the default 64 KiB SQLite moves it to a
+	 * temp file for the rest of the transaction, tripling the cost of a
+	 * large one (docs/capture.md). Only possible before SQLite starts;
+	 * SQLITE_MISUSE afterwards is harmless. */
+	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 1 << 20);
 	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
 	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
 		int rc = db->h ? plein_db_fail(db, "open")
