@@ -1,0 +1,21 @@
+/* The schedule as an iCalendar feed (RFC 5545, docs/ics.md): one VEVENT
+ * per rule with RRULE, EXDATE for cancelled dates and RECURRENCE-ID
+ * overrides for moved ones, stable UIDs, a Europe/Amsterdam VTIMEZONE, no
+ * personal data. For `plein schedule --ics` and /schedule.ics. */
+#ifndef PLEIN_ICS_H
+#define PLEIN_ICS_H
+
+#include "plein/buf.h"
+#include "plein/db.h"
+
+typedef struct plein_ics_filter {
+	const char *location_id;  /* NULL: any */
+	const char *partner_id;   /* NULL: any */
+	const char *theme;        /* term code; NULL: any */
+} plein_ics_filter;
+
+/* Append the feed to out. PLEIN_ENOTFOUND for an unknown location,
+ * partner or theme. */
+int plein_ics_feed(plein_buf *out, plein_db *db, const plein_ics_filter *f);
+
+#endif
