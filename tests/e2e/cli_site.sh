@@ -12,7 +12,7 @@ t "init prints the site id, and 'plein id' agrees"
 ok_if test "$id" = "$(plein -C hengelo id)" -a ${#id} -eq 19
 
 t "log.git is a bare repository the git CLI reads"
-ok_if git --git-dir hengelo/log.git rev-parse --is-bare-repository
+ok_if test "$(git --git-dir hengelo/log.git rev-parse --is-bare-repository)" = true
 
 t "PLEIN_DIR selects the site like -C"
 ok_if test "$(PLEIN_DIR=hengelo plein id)" = "$id"
