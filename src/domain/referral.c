@@ -42,15 +42,18 @@ int plein_referral_suggest_unreachable(const char *status, int64_t attempts, int
 int plein_referral_local_day(char out[11], const char *utc)
 {
 	plein_date d;
-	int h, mi, sec, n = 0;
 	char day[11];
 	struct tm tm;
-	if (!utc || strlen(utc) < 20 || utc[10] != 'T')
+	if (!utc || strlen(utc) < 20 || utc[10] != 'T' || utc[13] != ':' || utc[16] != ':')
 		return PLEIN_EINVAL;
+	for (int i = 11; i < 19; i++)
+		if (i != 13 && i != 16 && (utc[i] < '0' || utc[i] > '9'))
+			return PLEIN_EINVAL;
+	int h = (utc[11] - '0') * 10 + utc[12] - '0', mi = (utc[14] - '0') * 10 + utc[15] - '0';
+	int sec = (utc[17] - '0') * 10 + utc[18] - '0';
 	memcpy(day, utc, 10);
 	day[10] = 0;
-	if (plein_date_parse(&d, day) < 0 || sscanf(utc + 11, "%2d:%2d:%2d%n", &h, &mi, &sec, &n) != 3 || n != 8 ||
-	    h > 23 || mi > 59 || sec > 60)
+	if (plein_date_parse(&d, day) < 0 || h > 23 || mi > 59 || sec > 60)
 		return PLEIN_EINVAL;
 	const char *rest = utc + 19;
 	if (*rest == '.')
