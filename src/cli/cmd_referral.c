@@ -12,6 +12,7 @@
 #include "plein/error.h"
 #include "plein/id.h"
 #include "plein/json.h"
+#include "plein/referral.h"
 #include "plein/seal.h"
 #include "plein/validate.h"
 
@@ -19,10 +20,7 @@ static const char *const statuses[] = { "new", "contacted", "appointment", "done
 
 #define OPEN_SQL "coalesce(r.status, 'new') NOT IN ('done', 'declined', 'unreachable')"
 
-static int is_end(const char *status)
-{
-	return status && (strcmp(status, "done") == 0 || strcmp(status, "declined") == 0 || strcmp(status, "unreachable") == 0);
-}
+#define is_end plein_referral_closed
 
 static void now_utc(char out[21])
 {
@@ -95,6 +93,13 @@ static int partner_site(plein_site *s, const char *partner, char **out_site_id)
 	return 0;
 }
 
+/* --by NAME: the staff member, kept in the history (no visitor names). */
+static int check_by(cli_ctx *ctx)
+{
+	const char *by = cli_opt(ctx, "by");
+	return by ? plein_check_text("--by", by, 100) : 0;
+}
+
 int cmd_referral_add(cli_ctx *ctx)
 {
 	const char *to, *theme, *question = cli_opt(ctx, "question"), *offering = cli_opt(ctx, "offering");
@@ -110,7 +115,7 @@ int cmd_referral_add(cli_ctx *ctx)
 	    (rc = cli_need(ctx, "theme", &theme)) < 0 || (follow && (rc = plein_check_date("--follow-up", follow)) < 0) ||
 	    (name && (rc = plein_check_text("--contact-name", name, 200)) < 0) ||
 	    (phone && (rc = check_phone(phone)) < 0) || (email && (rc = check_email(email)) < 0) ||
-	    (note && (rc = plein_check_text("--note", note, 1000)) < 0))
+	    (note && (rc = plein_check_text("--note", note, 1000)) < 0) || (rc = check_by(ctx)) < 0)
 		return rc;
 	plein_site *s = cli_site(ctx);
 	if (!s)
@@ -145,6 +150,8 @@ int cmd_referral_add(cli_ctx *ctx)
 	plein_id_new(id);
 	if ((rc = plein_db_begin(s->db)) < 0)
 		goto done;
+	if ((rc = plein_referral_staff(s, cli_opt(ctx, "by"))) < 0)
+		goto rollback;
 	sqlite3_stmt *st = plein_db_stmt(s->db,
 		"INSERT INTO referral(id, question_id, from_site, to_partner_id, to_offering_id, theme, status,"
 		" attempts, follow_up_on, contact, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'new', 0, ?7, ?8, ?9)");
@@ -162,7 +169,7 @@ int cmd_referral_add(cli_ctx *ctx)
 	if (sealed.len)
 		sqlite3_bind_blob(st, 8, sealed.data, (int)sealed.len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 9, created, -1, SQLITE_STATIC);
-	if ((rc = plein_db_step_done(s->db, st)) < 0)
+	if ((rc = plein_db_step_done(s->db, st)) < 0 || (rc = plein_referral_staff(s, NULL)) < 0)
 		goto rollback;
 	if (question) { /* the question led to this referral, unless it already led to one */
 		st = plein_db_stmt(s->db, "UPDATE question SET referral_id = ?1 WHERE id = ?2 AND referral_id IS NULL");
@@ -234,11 +241,10 @@ int cmd_referral_set(cli_ctx *ctx)
 	const char *status, *outcome = cli_opt(ctx, "outcome");
 	referral_state cur = {0};
 	int64_t from_rank, to_rank;
-	char closed[21];
 	int rc;
 	if ((rc = cli_need_pos(ctx, 1, 1)) < 0 || (rc = cli_need(ctx, "status", &status)) < 0 ||
 	    (rc = plein_check_enum("--status", status, statuses)) < 0 ||
-	    (outcome && (rc = plein_check_text("--outcome", outcome, 500)) < 0))
+	    (outcome && (rc = plein_check_text("--outcome", outcome, 500)) < 0) || (rc = check_by(ctx)) < 0)
 		return rc;
 	const char *id = cli_pos(ctx, 0);
 	plein_site *s = cli_site(ctx);
@@ -259,18 +265,17 @@ int cmd_referral_set(cli_ctx *ctx)
 				id, cur.status, status);
 		goto rollback;
 	}
-	const char *cols[3] = { "status" }, *vals[3] = { status };
+	/* The history row and closed_at come from the triggers
+	 * (schema/004_lifecycle.sql), as for any other writer. */
+	const char *cols[2] = { "status" }, *vals[2] = { status };
 	int n = 1;
 	if (outcome) {
 		cols[n] = "outcome";
 		vals[n++] = outcome;
 	}
-	if (is_end(status) && !is_end(cur.status)) {
-		now_utc(closed);
-		cols[n] = "closed_at";
-		vals[n++] = closed;
-	}
-	if ((rc = plein_record_update(s, "referral", id, cols, vals, n)) < 0 || (rc = plein_db_commit(s->db)) < 0)
+	if ((rc = plein_referral_staff(s, cli_opt(ctx, "by"))) < 0 ||
+	    (rc = plein_record_update(s, "referral", id, cols, vals, n)) < 0 ||
+	    (rc = plein_referral_staff(s, NULL)) < 0 || (rc = plein_db_commit(s->db)) < 0)
 		goto rollback;
 	free(cur.status);
 	return 0;
@@ -321,28 +326,38 @@ rollback:
 	return rc;
 }
 
+/* The last time a referral moved: its last status change, else its
+ * creation (UTC). */
+#define MOVED_SQL "max(coalesce(r.created_at, ''), coalesce((SELECT max(e.at) FROM referral_event e WHERE e.referral_id = r.id), ''))"
+
 int cmd_referral_list(cli_ctx *ctx)
 {
-	int rc, due = cli_flag(ctx, "due");
+	int rc, due = cli_flag(ctx, "due"), stale = 0;
 	char today[11];
-	if ((rc = cli_need_pos(ctx, 0, 0)) < 0)
+	if ((rc = cli_need_pos(ctx, 0, 0)) < 0 || (rc = plein_referral_today(today)) < 0)
 		return rc;
 	plein_site *s = cli_site(ctx);
 	if (!s)
 		return plein_error_code();
+	if ((rc = plein_referral_stale_days(s, &stale)) < 0 || (rc = plein_referral_sql_register(s)) < 0)
+		return rc;
 	sqlite3_stmt *st = plein_db_stmt(s->db,
+		"SELECT id, partner, theme, status, attempts, follow_up_on, created, reachable, method, moved, due FROM ("
 		"SELECT r.id, p.name AS partner, r.theme, coalesce(r.status, 'new') AS status,"
-		" coalesce(r.attempts, 0) AS attempts, r.follow_up_on, r.created_at AS created"
+		" coalesce(r.attempts, 0) AS attempts, r.follow_up_on, r.created_at AS created,"
+		" p.reachable, p.referral_method AS method, plein_local_day(" MOVED_SQL ") AS moved,"
+		" plein_referral_due(?2, r.status, r.follow_up_on, " MOVED_SQL ", ?3) AS due"
 		" FROM referral r LEFT JOIN partner p ON p.id = r.to_partner_id"
-		" WHERE (?1 = 0 OR " OPEN_SQL ") AND (?2 IS NULL OR r.follow_up_on <= ?2)"
-		" ORDER BY CASE WHEN ?2 IS NULL THEN '' ELSE r.follow_up_on END, r.created_at, r.id");
+		" WHERE (?1 = 0 OR " OPEN_SQL "))"
+		" WHERE ?4 = 0 OR due IS NOT NULL"
+		" ORDER BY CASE WHEN ?4 THEN follow_up_on IS NULL END, CASE WHEN ?4 THEN follow_up_on END,"
+		" CASE WHEN ?4 THEN moved END, created, id");
 	if (!st)
 		return PLEIN_ERR;
 	sqlite3_bind_int(st, 1, cli_flag(ctx, "open") || due);
-	if (due) {
-		plein_today(today);
-		sqlite3_bind_text(st, 2, today, -1, SQLITE_STATIC);
-	}
+	sqlite3_bind_text(st, 2, today, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, stale);
+	sqlite3_bind_int(st, 4, due);
 	return cli_print_rows(ctx, st);
 }
 
@@ -483,6 +498,58 @@ static const char *only_here_reason(plein_buf *out, plein_site *s, sqlite3_stmt 
 	return plein_buf_cstr(out);
 }
 
+/* The lifecycle beside the record: a hint when the partner's agreed
+ * attempts are used up, and every status change. */
+static int suggest_unreachable(sqlite3_stmt *st)
+{
+	return sqlite3_column_type(st, C_MAX) != SQLITE_NULL &&
+	       plein_referral_suggest_unreachable(text(st, 1), sqlite3_column_int64(st, C_ATTEMPTS),
+						  sqlite3_column_int64(st, C_MAX));
+}
+
+static int lifecycle_json(plein_json *j, plein_site *s, sqlite3_stmt *st)
+{
+	plein_json_key(j, "suggest");
+	plein_json_str(j, suggest_unreachable(st) ? "unreachable" : NULL);
+	sqlite3_stmt *h = plein_referral_history(s, text(st, 0));
+	if (!h)
+		return PLEIN_ERR;
+	plein_json_key(j, "history");
+	plein_json_arr_begin(j);
+	int step;
+	while ((step = sqlite3_step(h)) == SQLITE_ROW) {
+		static const char *const keys[] = { "at", "site", "site_id", "staff", "from", "to" };
+		plein_json_obj_begin(j);
+		for (int c = 0; c < 6; c++) {
+			plein_json_key(j, keys[c]);
+			plein_json_str(j, text(h, c));
+		}
+		plein_json_obj_end(j);
+	}
+	plein_json_arr_end(j);
+	sqlite3_reset(h);
+	return step == SQLITE_DONE ? 0 : plein_db_fail(s->db, "reading the history");
+}
+
+static int lifecycle_text(plein_buf *out, plein_site *s, sqlite3_stmt *st)
+{
+	const char *id = text(st, 0);
+	if (suggest_unreachable(st))
+		plein_buf_printf(out, "advies:           de %lld afgesproken pogingen zijn gedaan; is de bezoeker niet te bereiken: "
+				 "plein referral set %s --status unreachable\n", (long long)sqlite3_column_int64(st, C_MAX), id);
+	sqlite3_stmt *h = plein_referral_history(s, id);
+	if (!h)
+		return PLEIN_ERR;
+	plein_buf_puts(out, "geschiedenis:\n");
+	int step;
+	while ((step = sqlite3_step(h)) == SQLITE_ROW)
+		plein_buf_printf(out, "  %.19s  %-11s -> %-11s %s%s%s\n", text(h, 0), text(h, 4) ? text(h, 4) : "(nieuw)",
+				 text(h, 5) ? text(h, 5) : "", text(h, 1) ? text(h, 1) : "?", text(h, 3) ? ", " : "",
+				 text(h, 3) ? text(h, 3) : "");
+	sqlite3_reset(h);
+	return step == SQLITE_DONE ? 0 : plein_db_fail(s->db, "reading the history");
+}
+
 static int show_json(plein_site *s, sqlite3_stmt *st)
 {
 	plein_buf out = PLEIN_BUF_INIT, who = PLEIN_BUF_INIT, why = PLEIN_BUF_INIT;
@@ -517,14 +584,16 @@ static int show_json(plein_site *s, sqlite3_stmt *st)
 	int n = has ? recipients(&who, &j, s, st) : 0;
 	plein_json_key(&j, "only_this_site_reason");
 	plein_json_str(&j, readable ? only_here_reason(&why, s, st, n) : NULL);
+	int rc = lifecycle_json(&j, s, st);
 	plein_json_obj_end(&j);
 	plein_buf_putc(&out, '\n');
-	fwrite(out.data, 1, out.len, stdout);
+	if (rc == 0)
+		fwrite(out.data, 1, out.len, stdout);
 	sodium_memzero(out.data, out.len);
 	plein_buf_free(&out);
 	plein_buf_free(&who);
 	plein_buf_free(&why);
-	return 0;
+	return rc;
 }
 
 static void line(plein_buf *out, const char *label, const char *value)
@@ -565,12 +634,14 @@ static int show_text(plein_site *s, sqlite3_stmt *st)
 		for (size_t i = 0; i < NFIELDS(contact_fields); i++)
 			line(&out, contact_fields[i].label, text(st, contact_fields[i].col));
 	}
-	fwrite(out.data, 1, out.len, stdout);
+	int rc = lifecycle_text(&out, s, st);
+	if (rc == 0)
+		fwrite(out.data, 1, out.len, stdout);
 	sodium_memzero(out.data, out.len);
 	plein_buf_free(&out);
 	plein_buf_free(&who);
 	plein_buf_free(&why);
-	return 0;
+	return rc;
 }
 
 int cmd_referral_show(cli_ctx *ctx)

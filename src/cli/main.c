@@ -46,9 +46,10 @@ const struct cli_command cli_commands[] = {
 	{ "schedule", cmd_schedule, "[--location ID] [--from DATE] [--to DATE] [--json | --ics]",
 	  "The programme: every occurrence in a period (default: this week), in local time." },
 	{ "signup add", cmd_signup_add, "--rule ID --date DATE [--who TEXT]", "Sign someone up for one occurrence; prints the id." },
-	{ "signup list", cmd_signup_list, "--rule ID --date DATE [--json]", "Sign-ups and waitlist of one occurrence." },
+	{ "signup list", cmd_signup_list, "--rule ID --date DATE [--json]",
+	  "Sign-ups and waitlist of one occurrence, in booking order by clock: the same at every site (docs/signup.md)." },
 	{ "signup set", cmd_signup_set, "ID --status booked|cancelled|attended|no_show",
-	  "Change a sign-up's status; cancelling a place books the first on the waitlist." },
+	  "Change a sign-up's status; cancelling a place gives it to the first on the waitlist, at every site alike." },
 
 	/* Registration, referrals, day log, reports */
 	{ "visit add", cmd_visit_add,
@@ -58,13 +59,18 @@ const struct cli_command cli_commands[] = {
 	{ "visit list", cmd_visit_list, "[--location ID] [--from DATE] [--to DATE] [--json]", "List registered visits." },
 	{ "referral add", cmd_referral_add,
 	  "--to PARTNER_ID --theme CODE [--question ID] [--offering ID] [--follow-up DATE] "
-	  "[--contact-name N] [--contact-phone P] [--contact-email E] [--note TEXT]",
-	  "Refer a visitor warmly to a partner; prints the referral id." },
-	{ "referral set", cmd_referral_set, "ID --status new|contacted|appointment|done|declined|unreachable [--outcome TEXT]",
-	  "Move a referral along its lifecycle." },
+	  "[--contact-name N] [--contact-phone P] [--contact-email E] [--note TEXT] [--by NAME]",
+	  "Refer a visitor warmly to a partner; prints the referral id. --by: the staff member, kept in the history." },
+	{ "referral set", cmd_referral_set,
+	  "ID --status new|contacted|appointment|done|declined|unreachable [--outcome TEXT] [--by NAME]",
+	  "Move a referral along its lifecycle (never back; closing sets closed_at); every change is kept in its history." },
 	{ "referral attempt", cmd_referral_attempt, "ID", "Count one more contact attempt; prints the new count." },
-	{ "referral list", cmd_referral_list, "[--open] [--due] [--json]", "List referrals; --due: follow-up date has come." },
-	{ "referral show", cmd_referral_show, "ID [--json]", "One referral; contact details only where this site may read them." },
+	{ "referral list", cmd_referral_list, "[--open] [--due] [--json]",
+	  "List referrals with the partner's reachability and method. --due: open referrals whose follow-up date has come, "
+	  "or whose status has not changed for referral.stale_days days (plein.conf, default 7; 0: off); "
+	  "PLEIN_TODAY=YYYY-MM-DD sets today." },
+	{ "referral show", cmd_referral_show, "ID [--json]",
+	  "One referral with its history; contact details only where this site may read them." },
 	{ "daylog add", cmd_daylog_add, "--location ID [--day DATE] [--author NAME] TEXT", "Add a day-log entry (no visitor names)." },
 	{ "daylog list", cmd_daylog_list, "[--day DATE] [--location ID] [--json]", "The day log." },
 	{ "report", cmd_report, "[--by theme|location|partner|agency|month ...] [--from DATE] [--to DATE] [--referrals] [--csv | --json]",
@@ -81,7 +87,7 @@ const struct cli_command cli_commands[] = {
 	{ "peer remove", cmd_peer_remove, "NAME", "Remove a peer." },
 	{ "sync", cmd_sync, "[NAME | URL ...]", "Sync once with the named peers, or all." },
 	{ "verify", cmd_verify, "", "Check every signature and chain; rebuild from the logs; compare digests." },
-	{ "conflicts", cmd_conflicts, "[--json]", "Merges that staff should look at: values that lost to a concurrent edit." },
+	{ "conflicts", cmd_conflicts, "[--json]", "Merges that staff should look at: values that lost to a concurrent edit; sign-ups booked apart beyond the places, now waitlisted." },
 	{ "forget", cmd_not_built, "(--referral ID | --signup ID)", "Erase that personal data on every replica." },
 	{ NULL, NULL, NULL, NULL },
 };
