@@ -71,10 +71,14 @@ const struct cli_command cli_commands[] = {
 	{ "referral show", cmd_referral_show, "ID [--json]", "One referral; contact details only where this site may read them." },
 	{ "daylog add", cmd_daylog_add, "--location ID [--day DATE] [--author NAME] TEXT", "Add a day-log entry (no visitor names)." },
 	{ "daylog list", cmd_daylog_list, "[--day DATE] [--location ID] [--json]", "The day log." },
-	{ "report", cmd_report, "[--by theme|location|partner|agency|month ...] [--from DATE] [--to DATE] [--referrals] [--csv | --json]",
-	  "Visits, questions, solved and referred, counted by theme (default), location, partner, agency and/or local month "
-	  "(repeat --by for a cross table; dates are local and inclusive), then the outcomes of the referrals made in the period. "
-	  "--csv prints the main table only; --referrals prints the referral outcomes alone (text or CSV); --json has both." },
+	{ "report", cmd_report,
+	  "[--by theme|location|partner|agency|kind|month ...] [--from DATE] [--to DATE] [--referrals] "
+	  "[--csv [--table counts|referrals|partners|signups|agencies|kinds] | --json]",
+	  "Visits, questions, solved and referred, counted by theme (default), location, partner, agency, kind of question "
+	  "and/or local month (repeat --by for a cross table; dates are local and inclusive); the outcomes of the referrals "
+	  "made in the period and the days they took to close, per status and per partner; sign-ups per offering and month; "
+	  "the IDO registration's tables (every government body and kind of question). "
+	  "--csv prints one table (--table, default counts); --referrals: the referral outcomes alone; --json has all." },
 
 	/* Sync and integrity */
 	{ "status", cmd_status, "[--json]", "This site: identity, schema, unsealed changes, records." },
