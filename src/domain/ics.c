@@ -270,7 +270,7 @@ static void observance(plein_buf *out, const transition *x, int yearly)
 /* A VTIMEZONE valid from the start of year on: the changes of that year
  * with the yearly rule they follow, when the next years follow it too;
  * otherwise each change of the next LIST_YEARS years by itself. */
-static int vtimezone(plein_buf *out, const char *tz, int year)
+static int vtimezone_make(plein_buf *out, const char *tz, int year)
 {
 	transition first[8], later[8];
 	int n, m, rc, yearly = 1;
@@ -309,6 +309,39 @@ static int vtimezone(plein_buf *out, const char *tz, int year)
 	}
 	linef(out, "END:VTIMEZONE");
 	return 0;
+}
+
+/* Finding the changes takes a few hundred zone conversions; a daemon
+ * serving feeds keeps the few VTIMEZONEs it made (the zoneinfo of a
+ * running system does not change under it often enough to matter). */
+#define ZONE_CACHE 8
+static struct {
+	char *tz;
+	int year;
+	char *text;
+} zone_cache[ZONE_CACHE];
+static int zone_cache_next;
+
+static int vtimezone(plein_buf *out, const char *tz, int year)
+{
+	for (int i = 0; i < ZONE_CACHE; i++)
+		if (zone_cache[i].tz && zone_cache[i].year == year && strcmp(zone_cache[i].tz, tz) == 0) {
+			plein_buf_puts(out, zone_cache[i].text);
+			return 0;
+		}
+	plein_buf b = PLEIN_BUF_INIT;
+	int rc = vtimezone_make(&b, tz, year);
+	if (rc == 0) {
+		int i = zone_cache_next++ % ZONE_CACHE;
+		free(zone_cache[i].tz);
+		free(zone_cache[i].text);
+		zone_cache[i].tz = plein_xstrdup(tz);
+		zone_cache[i].year = year;
+		zone_cache[i].text = plein_xstrdup(plein_buf_cstr(&b));
+		plein_buf_put(out, b.data, b.len);
+	}
+	plein_buf_free(&b);
+	return rc;
 }
 
 /* --- the feed --------------------------------------------------------------- */
