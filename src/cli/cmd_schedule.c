@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "plein/buf.h"
 #include "plein/error.h"
+#include "plein/ics.h"
 #include "plein/json.h"
 #include "plein/schedule.h"
 #include "plein/validate.h"
@@ -169,6 +170,23 @@ static int period(cli_ctx *ctx, plein_date *from, plein_date *to)
 	return 0;
 }
 
+/* The iCalendar feed: whole rules, so no period; filters as /schedule.ics. */
+static int print_ics(cli_ctx *ctx)
+{
+	plein_ics_filter f = { cli_opt(ctx, "location"), cli_opt(ctx, "partner"), cli_opt(ctx, "theme") };
+	plein_buf out = PLEIN_BUF_INIT;
+	int rc;
+	if (cli_opt(ctx, "from") || cli_opt(ctx, "to"))
+		return plein_fail(PLEIN_EINVAL, "--ics gives whole rules with their exceptions; leave out --from and --to");
+	plein_site *s = cli_site(ctx);
+	if (!s)
+		return plein_error_code();
+	if ((rc = plein_ics_feed(&out, s->db, &f)) == 0)
+		fwrite(out.data, 1, out.len, stdout);
+	plein_buf_free(&out);
+	return rc;
+}
+
 int cmd_schedule(cli_ctx *ctx)
 {
 	const char *location = cli_opt(ctx, "location");
@@ -180,7 +198,9 @@ int cmd_schedule(cli_ctx *ctx)
 	if (cli_flag(ctx, "json") && cli_flag(ctx, "ics"))
 		return plein_fail(PLEIN_EINVAL, "give --json or --ics, not both");
 	if (cli_flag(ctx, "ics"))
-		return plein_fail(PLEIN_ERR, "--ics is not built yet");
+		return print_ics(ctx);
+	if (cli_opt(ctx, "partner") || cli_opt(ctx, "theme"))
+		return plein_fail(PLEIN_EINVAL, "--partner and --theme filter the feed: give them with --ics");
 	if ((rc = period(ctx, &from, &to)) < 0)
 		return rc;
 	plein_site *s = cli_site(ctx);

@@ -43,8 +43,12 @@ const struct cli_command cli_commands[] = {
 	{ "rule cancel", cmd_rule_cancel, "RULE_ID --date DATE [--reason TEXT]", "Cancel one date of a rule." },
 	{ "rule move", cmd_rule_move, "RULE_ID --date DATE --start HH:MM --end HH:MM [--to DATE] [--location ID] [--reason TEXT]",
 	  "Move one date of a rule to another time, day or place." },
-	{ "schedule", cmd_schedule, "[--location ID] [--from DATE] [--to DATE] [--json | --ics]",
-	  "The programme: every occurrence in a period (default: this week), in local time." },
+	{ "schedule", cmd_schedule, "[--location ID] [--from DATE] [--to DATE] [--json | --ics [--partner ID] [--theme CODE]]",
+	  "The programme: every occurrence in a period (default: this week), in local time; --ics: the iCalendar feed of the rules." },
+	{ "board", cmd_board, "--location ID [--at TIMESTAMP] [--version]",
+	  "The TV board as HTML: today's programme at a location (now, next, later today); --version: its refresh token." },
+	{ "folder", cmd_folder, "--location ID [--week YYYY-Www]",
+	  "The printable weekly programme (the folder) as HTML; default this week." },
 	{ "signup add", cmd_signup_add, "--rule ID --date DATE [--who TEXT]", "Sign someone up for one occurrence; prints the id." },
 	{ "signup list", cmd_signup_list, "--rule ID --date DATE [--json]",
 	  "Sign-ups and waitlist of one occurrence, in booking order by clock: the same at every site (docs/signup.md)." },
@@ -73,10 +77,14 @@ const struct cli_command cli_commands[] = {
 	  "One referral with its history; contact details only where this site may read them." },
 	{ "daylog add", cmd_daylog_add, "--location ID [--day DATE] [--author NAME] TEXT", "Add a day-log entry (no visitor names)." },
 	{ "daylog list", cmd_daylog_list, "[--day DATE] [--location ID] [--json]", "The day log." },
-	{ "report", cmd_report, "[--by theme|location|partner|agency|month ...] [--from DATE] [--to DATE] [--referrals] [--csv | --json]",
-	  "Visits, questions, solved and referred, counted by theme (default), location, partner, agency and/or local month "
-	  "(repeat --by for a cross table; dates are local and inclusive), then the outcomes of the referrals made in the period. "
-	  "--csv prints the main table only; --referrals prints the referral outcomes alone (text or CSV); --json has both." },
+	{ "report", cmd_report,
+	  "[--by theme|location|partner|agency|kind|month ...] [--from DATE] [--to DATE] [--referrals] "
+	  "[--csv [--table counts|referrals|partners|signups|agencies|kinds] | --json]",
+	  "Visits, questions, solved and referred, counted by theme (default), location, partner, agency, kind of question "
+	  "and/or local month (repeat --by for a cross table; dates are local and inclusive); the outcomes of the referrals "
+	  "made in the period and the days they took to close, per status and per partner; sign-ups per offering and month; "
+	  "the IDO registration's tables (every government body and kind of question). "
+	  "--csv prints one table (--table, default counts); --referrals: the referral outcomes alone; --json has all." },
 
 	/* Sync and integrity */
 	{ "status", cmd_status, "[--json]", "This site: identity, schema, unsealed changes, records." },
