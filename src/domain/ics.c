@@ -665,7 +665,7 @@ static int moved_in(feed *fd)
 		" JOIN schedule_rule r ON r.id = e.rule_id LEFT JOIN offering o ON o.id = r.offering_id"
 		" WHERE e.action = 'move' AND e.new_location_id = ?1 AND r.location_id IS NOT ?1"
 		" AND (?2 IS NULL OR o.partner_id = ?2) AND (?3 IS NULL OR o.theme = ?3)"
-		" ORDER BY e.rule_id, e.original_date, e.id");
+		" ORDER BY e.rule_id, e.original_date, e.id DESC"); /* the deciding one first */
 	char **rows = NULL;
 	size_t n = 0;
 	int rc = 0;
