@@ -131,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	plein_buf_reset(&out);
 	check_rc(plein_page_board_version(&out, site, field[1], now), "plein_page_board_version");
 	plein_buf_reset(&out);
-	plein_ics_filter f = { field[1][0] ? field[1] : NULL, NULL, field[2][0] ? field[2] : NULL };
+	plein_ics_filter f = { .location_id = field[1][0] ? field[1] : NULL, .theme = field[2][0] ? field[2] : NULL };
 	check_rc(plein_ics_feed(&out, site->db, &f), "plein_ics_feed");
 	plein_buf_free(&out);
 	plein_error_clear();

@@ -170,14 +170,24 @@ static int period(cli_ctx *ctx, plein_date *from, plein_date *to)
 	return 0;
 }
 
-/* The iCalendar feed: whole rules, so no period; filters as /schedule.ics. */
+/* The iCalendar feed: whole rules, or with --from/--to the rules cut to
+ * that period (as the listing takes them); filters as /schedule.ics. */
 static int print_ics(cli_ctx *ctx)
 {
-	plein_ics_filter f = { cli_opt(ctx, "location"), cli_opt(ctx, "partner"), cli_opt(ctx, "theme") };
+	plein_ics_filter f = { .location_id = cli_opt(ctx, "location"), .partner_id = cli_opt(ctx, "partner"),
+			       .theme = cli_opt(ctx, "theme") };
 	plein_buf out = PLEIN_BUF_INIT;
+	plein_date from, to;
+	char a[11], b[11];
 	int rc;
-	if (cli_opt(ctx, "from") || cli_opt(ctx, "to"))
-		return plein_fail(PLEIN_EINVAL, "--ics gives whole rules with their exceptions; leave out --from and --to");
+	if (cli_opt(ctx, "from") || cli_opt(ctx, "to")) {
+		if ((rc = period(ctx, &from, &to)) < 0)
+			return rc;
+		plein_date_format(a, from);
+		plein_date_format(b, to);
+		f.from = a;
+		f.to = b;
+	}
 	plein_site *s = cli_site(ctx);
 	if (!s)
 		return plein_error_code();

@@ -354,6 +354,8 @@ typedef struct {
 	plein_db *db;
 	plein_site view;        /* the replica as the schedule module takes it */
 	const plein_ics_filter *f;
+	int has_period;         /* f->from and f->to, parsed */
+	plein_date from, to;
 } feed;
 
 static int use_zone(feed *fd, const char *tz, int year)
@@ -473,20 +475,36 @@ static void row_free(rule_row *r)
 		free(*f[i]);
 }
 
-/* A rule as RFC 5545 reads it: DTSTART is its first occurrence (plein
- * does not count valid_from itself unless it fits the pattern), and the
- * end by UNTIL, COUNT or valid_to becomes one UNTIL at the start of its
- * last occurrence, or the COUNT alone. */
+/* A rule as RFC 5545 reads it: DTSTART is its first occurrence (in the
+ * period, if one is asked for; plein does not count valid_from itself
+ * unless it fits the pattern), and an end by UNTIL, COUNT, valid_to or the
+ * period becomes one UNTIL at the start of its last occurrence. */
 typedef struct {
 	plein_rrule rr;
 	plein_rrule_anchor anchor;
 	int start_min, end_min;
-	plein_date first;
+	int empty;            /* no occurrence in the period: no master event */
+	plein_date first;     /* the master's first and (has_last) last dates */
+	int has_last;
+	plein_date last;
 	const char *tz;
-	plein_buf text; /* the RRULE value */
+	plein_buf text;       /* the RRULE value */
 } rule_ics;
 
-static int rule_prepare(rule_ics *ri, const rule_row *r)
+/* The last occurrence of ri in [ri->first, end], into ri->last. */
+static void last_occurrence(rule_ics *ri, plein_date end)
+{
+	plein_date *dates = NULL;
+	size_t n = 0;
+	plein_rrule_expand(&dates, &n, &ri->rr, &ri->anchor, ri->first, end, 0);
+	if (n) {
+		ri->has_last = 1;
+		ri->last = dates[n - 1];
+	}
+	free(dates);
+}
+
+static int rule_prepare(rule_ics *ri, const rule_row *r, const feed *fd)
 {
 	plein_date *dates = NULL;
 	size_t n = 0;
@@ -515,31 +533,39 @@ static int rule_prepare(rule_ics *ri, const rule_row *r)
 		ri->rr.until_sec = l.tm_hour * 3600 + l.tm_min * 60 + l.tm_sec;
 		ri->rr.until_utc = 0;
 	}
-	plein_rrule_expand(&dates, &n, &ri->rr, &ri->anchor, ri->anchor.dtstart, (plein_date){ 9999, 12, 31 }, 1);
-	if (n == 0) {
-		free(dates);
-		return PLEIN_EINVAL; /* no dates at all */
-	}
-	ri->first = dates[0];
+	/* COUNT counts from valid_from, so the window's start does not shift it. */
+	plein_date lo = ri->anchor.dtstart, hi = { 9999, 12, 31 };
+	if (fd->has_period && plein_date_cmp(fd->from, lo) > 0)
+		lo = fd->from;
+	if (fd->has_period)
+		hi = fd->to;
+	plein_rrule_expand(&dates, &n, &ri->rr, &ri->anchor, lo, hi, 1);
+	ri->empty = n == 0;
+	if (n)
+		ri->first = dates[0];
 	free(dates);
-	plein_rrule plain = ri->rr;
-	int finite = ri->rr.has_until || ri->anchor.has_valid_to;
-	plain.has_until = 0;
-	if (finite)
-		plain.count = 0;
-	plein_rrule_format(&ri->text, &plain);
+	if (ri->empty)
+		return 0;
+	/* Every end is one UNTIL: the last date by UNTIL, valid_to and the
+	 * period, the COUNT counted out. */
+	int finite = ri->rr.has_until || ri->anchor.has_valid_to || ri->rr.count || fd->has_period;
 	if (finite) {
-		plein_date end = ri->anchor.has_valid_to ? ri->anchor.valid_to : ri->rr.until;
+		plein_date end = hi;
+		if (ri->anchor.has_valid_to && plein_date_cmp(ri->anchor.valid_to, end) < 0)
+			end = ri->anchor.valid_to;
 		if (ri->rr.has_until && plein_date_cmp(ri->rr.until, end) < 0)
 			end = ri->rr.until;
+		last_occurrence(ri, end);
+	}
+	plein_rrule plain = ri->rr;
+	plain.has_until = 0;
+	plain.count = 0;
+	plein_rrule_format(&ri->text, &plain);
+	if (ri->has_last) {
 		int64_t last_utc;
 		char u[17];
-		plein_rrule_expand(&dates, &n, &ri->rr, &ri->anchor, ri->first, end, 0);
-		if ((rc = local_utc(ri->tz, dates[n - 1], ri->start_min, &last_utc)) < 0) {
-			free(dates);
+		if ((rc = local_utc(ri->tz, ri->last, ri->start_min, &last_utc)) < 0)
 			return rc;
-		}
-		free(dates);
 		fmt_utc(u, last_utc);
 		plein_buf_printf(&ri->text, ";UNTIL=%s", u);
 	}
@@ -548,23 +574,48 @@ static int rule_prepare(rule_ics *ri, const rule_row *r)
 	return 0;
 }
 
+static int in_master(const rule_ics *ri, const char *date)
+{
+	plein_date d;
+	return !ri->empty && plein_date_parse(&d, date) == 0 && plein_date_cmp(d, ri->first) >= 0 &&
+	       (!ri->has_last || plein_date_cmp(d, ri->last) <= 0);
+}
+
+/* Does occurrence o take place within the feed: at its location, in its
+ * period? */
+static int shown(const feed *fd, const plein_occurrence *o)
+{
+	plein_date d;
+	if (fd->f->location_id && !(o->location_id && strcmp(o->location_id, fd->f->location_id) == 0))
+		return 0;
+	return !fd->has_period || (plein_date_parse(&d, o->date) == 0 && plein_date_cmp(d, fd->from) >= 0 &&
+				   plein_date_cmp(d, fd->to) <= 0);
+}
+
+/* "<rule id>-<YYYYMMDD>@plein": an occurrence shown without its rule. */
+static void occurrence_uid(char out[256], const plein_occurrence *o)
+{
+	snprintf(out, 256, "%s-%.4s%.2s%.2s@plein", o->rule_id, o->original_date, o->original_date + 5,
+		 o->original_date + 8);
+}
+
 /* One recurring VEVENT for a rule, EXDATEs for the dates that do not take
- * place here, and a RECURRENCE-ID override per moved date that does. */
+ * place here, and a RECURRENCE-ID override per moved date that does (or
+ * an event of its own, when its original date is outside the master). */
 static int rule_events(feed *fd, const rule_row *r)
 {
 	rule_ics ri;
-	int rc = rule_prepare(&ri, r);
+	int rc = rule_prepare(&ri, r, fd);
 	char **dates = NULL;
 	size_t ndates = 0;
 	plein_occurrence *occ = NULL;
+	plein_buf exdates = PLEIN_BUF_INIT;
 	if (rc == PLEIN_EINVAL) {
 		plein_buf_free(&ri.text);
 		plein_error_clear();
 		return 0;
 	}
-	if (rc < 0)
-		goto done;
-	if ((rc = use_zone(fd, ri.tz, ri.first.year)) < 0)
+	if (rc < 0 || (!ri.empty && (rc = use_zone(fd, ri.tz, ri.first.year)) < 0))
 		goto done;
 	/* The dates this rule has exceptions for, resolved one by one. */
 	sqlite3_stmt *st = plein_db_stmt(fd->db, "SELECT DISTINCT original_date FROM schedule_exception"
@@ -580,8 +631,6 @@ static int rule_events(feed *fd, const rule_row *r)
 	}
 	sqlite3_reset(st);
 	occ = plein_xcalloc(ndates ? ndates : 1, sizeof *occ);
-	int64_t stamp = id_time(r->id);
-	plein_buf exdates = PLEIN_BUF_INIT;
 	for (size_t i = 0; i < ndates; i++) {
 		rc = plein_schedule_occurrence(&occ[i], &fd->view, r->id, dates[i]);
 		if (rc == PLEIN_EINVAL) { /* no (longer an) occurrence: no effect */
@@ -590,10 +639,10 @@ static int rule_events(feed *fd, const rule_row *r)
 			continue;
 		}
 		if (rc < 0)
-			break;
+			goto done;
 		const plein_occurrence *o = &occ[i];
-		int here = !fd->f->location_id || (o->location_id && strcmp(o->location_id, fd->f->location_id) == 0);
-		if (o->status == PLEIN_OCC_CANCELLED || (o->status == PLEIN_OCC_MOVED && !here)) {
+		if (in_master(&ri, o->original_date) &&
+		    (o->status == PLEIN_OCC_CANCELLED || (o->status == PLEIN_OCC_MOVED && !shown(fd, o)))) {
 			plein_date d;
 			char t[16];
 			plein_date_parse(&d, o->original_date);
@@ -602,8 +651,9 @@ static int rule_events(feed *fd, const rule_row *r)
 		}
 	}
 	/* The exceptions' ids say when the rule was last changed. */
+	int64_t stamp = id_time(r->id);
 	sqlite3_stmt *ids = plein_db_stmt(fd->db, "SELECT id FROM schedule_exception WHERE rule_id = ?1");
-	if (rc == 0 && ids) {
+	if (ids) {
 		sqlite3_bind_text(ids, 1, r->id, -1, SQLITE_TRANSIENT);
 		while (sqlite3_step(ids) == SQLITE_ROW) {
 			int64_t t = id_time((const char *)sqlite3_column_text(ids, 0));
@@ -614,10 +664,11 @@ static int rule_events(feed *fd, const rule_row *r)
 	}
 	if (stamp < 0)
 		local_utc("UTC", ri.anchor.dtstart, 0, &stamp);
-	if (rc == 0) {
+	char uid[256];
+	snprintf(uid, sizeof uid, "%s@plein", r->id);
+	if (!ri.empty) {
 		plein_buf *out = &fd->events;
-		char uid[256], start[16], dur[32], stamp_text[17];
-		snprintf(uid, sizeof uid, "%s@plein", r->id);
+		char start[16], dur[32], stamp_text[17];
 		fmt_local(start, ri.first, ri.start_min);
 		fmt_duration(dur, ri.end_min - ri.start_min);
 		fmt_utc(stamp_text, stamp);
@@ -631,20 +682,25 @@ static int rule_events(feed *fd, const rule_row *r)
 			linef(out, "EXDATE;TZID=%s:%s", ri.tz, plein_buf_cstr(&exdates));
 		describe(out, r->title, r->partner, r->location, r->room, r->theme_label);
 		linef(out, "END:VEVENT");
-		for (size_t i = 0; rc == 0 && i < ndates; i++) {
-			const plein_occurrence *o = &occ[i];
-			if (!o->rule_id || o->status != PLEIN_OCC_MOVED ||
-			    (fd->f->location_id && !(o->location_id && strcmp(o->location_id, fd->f->location_id) == 0)))
-				continue;
+	}
+	for (size_t i = 0; rc == 0 && i < ndates; i++) {
+		const plein_occurrence *o = &occ[i];
+		if (!o->rule_id || o->status != PLEIN_OCC_MOVED || !shown(fd, o))
+			continue;
+		if (in_master(&ri, o->original_date)) {
 			plein_date d;
 			char rid[16];
 			plein_date_parse(&d, o->original_date);
 			fmt_local(rid, d, ri.start_min);
 			rc = occurrence_event(fd, o, uid, ri.tz, rid, stamp);
+		} else {
+			char own[256];
+			occurrence_uid(own, o);
+			rc = occurrence_event(fd, o, own, NULL, NULL, stamp);
 		}
 	}
-	plein_buf_free(&exdates);
 done:
+	plein_buf_free(&exdates);
 	for (size_t i = 0; i < ndates; i++) {
 		free(dates[i]);
 		if (occ)
@@ -665,7 +721,7 @@ static int moved_in(feed *fd)
 		" JOIN schedule_rule r ON r.id = e.rule_id LEFT JOIN offering o ON o.id = r.offering_id"
 		" WHERE e.action = 'move' AND e.new_location_id = ?1 AND r.location_id IS NOT ?1"
 		" AND (?2 IS NULL OR o.partner_id = ?2) AND (?3 IS NULL OR o.theme = ?3)"
-		" ORDER BY e.rule_id, e.original_date, e.id");
+		" ORDER BY e.rule_id, e.original_date, e.id DESC"); /* the deciding one first */
 	char **rows = NULL;
 	size_t n = 0;
 	int rc = 0;
@@ -692,10 +748,9 @@ static int moved_in(feed *fd)
 			rc = 0;
 			continue;
 		}
-		if (rc == 0 && o.status == PLEIN_OCC_MOVED && o.location_id && strcmp(o.location_id, fd->f->location_id) == 0) {
-			char uid[256], day[9];
-			snprintf(day, sizeof day, "%.4s%.2s%.2s", o.original_date, o.original_date + 5, o.original_date + 8);
-			snprintf(uid, sizeof uid, "%s-%s@plein", o.rule_id, day);
+		if (rc == 0 && o.status == PLEIN_OCC_MOVED && shown(fd, &o)) {
+			char uid[256];
+			occurrence_uid(uid, &o);
 			int64_t stamp = id_time(rows[i + 2]);
 			if (stamp < 0)
 				stamp = o.start_utc - o.start_utc % 86400;
@@ -733,6 +788,24 @@ static int check_filter(plein_db *db, const plein_ics_filter *f)
 	return 0;
 }
 
+/* from and to: both or neither, dates, in order. */
+static int check_period(feed *fd)
+{
+	const plein_ics_filter *f = fd->f;
+	if (!f->from && !f->to)
+		return 0;
+	if (!f->from || !f->to)
+		return plein_fail(PLEIN_EINVAL, "a feed's period needs both a first and a last date");
+	if (plein_date_parse(&fd->from, f->from) < 0)
+		return plein_fail(PLEIN_EINVAL, "'%s' is not a date (YYYY-MM-DD)", f->from);
+	if (plein_date_parse(&fd->to, f->to) < 0)
+		return plein_fail(PLEIN_EINVAL, "'%s' is not a date (YYYY-MM-DD)", f->to);
+	if (plein_date_cmp(fd->to, fd->from) < 0)
+		return plein_fail(PLEIN_EINVAL, "the period %s to %s ends before it begins", f->from, f->to);
+	fd->has_period = 1;
+	return 0;
+}
+
 /* The calendar's name: the programme, and what it is filtered on. */
 static void calendar_name(plein_buf *out, plein_db *db, const plein_ics_filter *f)
 {
@@ -763,14 +836,14 @@ static void calendar_name(plein_buf *out, plein_db *db, const plein_ics_filter *
 
 int plein_ics_feed(plein_buf *out, plein_db *db, const plein_ics_filter *f)
 {
-	static const plein_ics_filter none = { NULL, NULL, NULL };
+	static const plein_ics_filter none = { NULL, NULL, NULL, NULL, NULL };
 	feed fd;
 	int rc;
 	memset(&fd, 0, sizeof fd);
 	fd.db = db;
 	fd.view.db = db;
 	fd.f = f ? f : &none;
-	if ((rc = check_filter(db, fd.f)) < 0)
+	if ((rc = check_filter(db, fd.f)) < 0 || (rc = check_period(&fd)) < 0)
 		return rc;
 	sqlite3_stmt *st = plein_db_stmt(db,
 		"SELECT r.id, r.rrule, r.starts_at, r.ends_at, r.valid_from, r.valid_to, r.location_id, r.room,"

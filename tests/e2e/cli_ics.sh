@@ -30,6 +30,10 @@ P rule cancel "$tue" --date 2026-10-20 --reason Herfstvakantie >/dev/null
 P rule move "$tue" --date 2026-10-27 --to 2026-10-29 --start 09:00 --end 11:00 --location "$bron" --reason Verbouwing >/dev/null
 P rule move "$sun" --date 2026-10-22 --to 2026-10-23 --start 13:00 --end 15:00 --reason "Zaal bezet" >/dev/null
 P rule cancel "$mon" --date 2026-10-07 >/dev/null
+# Across the border of the period 2026-09-01..2026-12-20 used below: one
+# date moves into it from outside, one out of it from inside.
+P rule move "$tue" --date 2026-12-22 --to 2026-12-18 --start 10:00 --end 12:00 --reason "Kerstborrel" >/dev/null
+P rule move "$tue" --date 2026-09-08 --to 2026-08-28 --start 13:30 --end 16:00 --reason "Eerder" >/dev/null
 
 FROM=2026-09-01 TO=2026-12-31
 
@@ -68,6 +72,19 @@ compare "a location in Europe/London gets its own VTIMEZONE and times" "--locati
 compare "the feed of one partner" "--partner $th" "" "partner_id=$th"
 compare "the feed of one theme" "--theme geld" "" "theme=geld"
 
+# With a period, the feed holds exactly what the listing of that period holds.
+FROM=2026-09-01 TO=2026-12-20
+compare "a feed of a period: rules cut to it, a date moved in from outside, one moved out" \
+	"--from $FROM --to $TO" "" ""
+compare "a feed of a period at one location" "--from $FROM --to $TO --location $centrum" "--location $centrum" ""
+t "a date moved into the period from outside is an event of its own"
+ok_if test "$(grep -c "^UID:$tue-20261222@plein" feed.ics)" -eq 1 -a "$(grep -c 'RECURRENCE-ID;TZID=Europe/Amsterdam:20261222' feed.ics)" -eq 0
+t "a period cuts the rule: DTSTART on its first date in it, UNTIL its last"
+P schedule --ics --from 2026-10-01 --to 2026-10-31 --location "$londen" >oct.ics
+ok_if test "$(grep -c $'^DTSTART;TZID=Europe/London:20261005T180000\r$' oct.ics)" -eq 1 -a \
+	"$(grep -c $'^RRULE:FREQ=WEEKLY;BYDAY=MO;UNTIL=20261026T180000Z\r$' oct.ics)" -eq 1
+FROM=2026-09-01 TO=2026-12-31
+
 t "the range holds a cancelled date, a moved date and the DST change"
 all=$(P schedule --from $FROM --to $TO --json)
 ok_if $PY -c '
@@ -84,8 +101,8 @@ t "a cancelled date is an EXDATE, a moved one a RECURRENCE-ID override"
 ok_if test "$(grep -c $'^EXDATE;TZID=Europe/Amsterdam:20261020T133000\r$' all.ics)" -eq 1 -a \
 	"$(grep -c $'^RECURRENCE-ID;TZID=Europe/Amsterdam:20261027T133000\r$' all.ics)" -eq 1
 
-t "UIDs are derived from the rule ids; an override shares its rule's UID"
-ok_if test "$(grep -c "^UID:$tue@plein" all.ics)" -eq 2 -a "$(grep -c "^UID:$lon@plein" all.ics)" -eq 1
+t "UIDs are derived from the rule ids; the three overrides share their rule's UID"
+ok_if test "$(grep -c "^UID:$tue@plein" all.ics)" -eq 4 -a "$(grep -c "^UID:$lon@plein" all.ics)" -eq 1
 
 t "the feed of the location a date moved to names it by rule and date"
 ok_if grep -q "^UID:$tue-20261027@plein" <(P schedule --ics --location "$bron")
@@ -118,11 +135,11 @@ sed -n '/^```ics vector$/,/^```$/p' "$DOC" | sed '1d;$d' | sed 's/$/\r/' >want.i
 "$PLEIN" -C "$TMP/v" schedule --ics >got.ics
 if [ -s want.ics ] && cmp -s want.ics got.ics; then pass; else fail "$(diff want.ics got.ics | head -20)"; fi
 
-t "unknown filters, --from with --ics, --ics with --json, --theme without --ics"
+t "unknown filters, a reversed period, --ics with --json, --theme without --ics"
 expect_fail 1 "no location with id 'nope'" P schedule --ics --location nope
 expect_fail 1 "no partner with id 'nope'" P schedule --ics --partner nope
 expect_fail 1 "no theme 'nope'" P schedule --ics --theme nope
-expect_fail 1 "leave out --from and --to" P schedule --ics --from 2026-10-01
+expect_fail 1 "is before --from" P schedule --ics --from 2026-10-10 --to 2026-10-01
 expect_fail 1 "not both" P schedule --ics --json
 expect_fail 1 "give them with --ics" P schedule --theme geld
 

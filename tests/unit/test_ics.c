@@ -125,14 +125,14 @@ TEST(filters_select_rules_and_unknown_names_fail)
 	plein_site *s = vector_site(dir);
 	CHECK(s != NULL);
 	plein_buf out = PLEIN_BUF_INIT;
-	plein_ics_filter taal = { NULL, NULL, "taal" }, geld = { "loc-c", "p-fb", "geld" };
+	plein_ics_filter taal = { .theme = "taal" }, geld = { .location_id = "loc-c", .partner_id = "p-fb", .theme = "geld" };
 	CHECK_EQ_INT(plein_ics_feed(&out, s->db, &taal), 0);
 	CHECK(strstr(plein_buf_cstr(&out), "BEGIN:VEVENT") == NULL);
 	plein_buf_reset(&out);
 	CHECK_EQ_INT(plein_ics_feed(&out, s->db, &geld), 0);
 	CHECK(strstr(plein_buf_cstr(&out), "UID:01KAQ3W2V0R5Z8E4M7N2P6X9B1@plein") != NULL);
 	CHECK(strstr(plein_buf_cstr(&out), "X-WR-CALNAME:Ontwikkelplein - Bibliotheek Centrum - Formulierenbrigade - ") != NULL);
-	plein_ics_filter bad[] = { { "nope", NULL, NULL }, { NULL, "nope", NULL }, { NULL, NULL, "nope" } };
+	plein_ics_filter bad[] = { { .location_id = "nope" }, { .partner_id = "nope" }, { .theme = "nope" } };
 	for (int i = 0; i < 3; i++)
 		CHECK_EQ_INT(plein_ics_feed(&out, s->db, &bad[i]), PLEIN_ENOTFOUND);
 	plein_buf_free(&out);
@@ -154,6 +154,38 @@ TEST(a_zone_without_summer_time_has_one_standard_observance)
 	CHECK(strstr(plein_buf_cstr(&out), "DTSTART;TZID=Asia/Tokyo:20261006T133000\r\n") != NULL);
 	/* UNTIL in UTC: 13:30 in Tokyo is 04:30Z */
 	CHECK(strstr(plein_buf_cstr(&out), "UNTIL=20261229T043000Z") != NULL);
+	plein_buf_free(&out);
+	plein_site_close(s);
+	test_rmdir(dir);
+}
+
+TEST(a_period_cuts_each_rule_and_count_becomes_until)
+{
+	char dir[256];
+	plein_site *s = vector_site(dir);
+	CHECK(s != NULL);
+	CHECK(plein_db_exec(s->db,
+		"INSERT INTO schedule_rule(id, offering_id, location_id, rrule, starts_at, ends_at, valid_from)"
+		" VALUES ('r-count', 'o-sp', 'loc-c', 'FREQ=MONTHLY;BYDAY=1WE;COUNT=3', '10:00', '11:00', '2026-10-01');") == 0);
+	plein_buf out = PLEIN_BUF_INIT;
+	CHECK_EQ_INT(plein_ics_feed(&out, s->db, NULL), 0);
+	/* 7 October, 4 November, 2 December (10:00 CET = 09:00 UTC) */
+	CHECK(strstr(plein_buf_cstr(&out), "RRULE:FREQ=MONTHLY;BYDAY=1WE;UNTIL=20261202T090000Z\r\n") != NULL);
+	plein_buf_reset(&out);
+	plein_ics_filter oct = { .from = "2026-10-10", .to = "2026-10-31" };
+	CHECK_EQ_INT(plein_ics_feed(&out, s->db, &oct), 0);
+	const char *f = plein_buf_cstr(&out);
+	CHECK(strstr(f, "DTSTART;TZID=Europe/Amsterdam:20261013T133000\r\n") != NULL);
+	CHECK(strstr(f, "RRULE:FREQ=WEEKLY;BYDAY=TU;UNTIL=20261027T123000Z\r\n") != NULL);
+	CHECK(strstr(f, "EXDATE;TZID=Europe/Amsterdam:20261020T133000\r\n") != NULL);
+	CHECK(strstr(f, "RECURRENCE-ID;TZID=Europe/Amsterdam:20261027T133000\r\n") != NULL);
+	CHECK(strstr(f, "UID:r-count@plein") == NULL); /* its dates are 7 October and later months */
+	static const char *const bad[][2] = { { "2026-10-10", NULL }, { "2026-13-01", "2026-12-01" },
+					      { "2026-10-10", "2026-10-01" } };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		plein_ics_filter b = { .from = bad[i][0], .to = bad[i][1] };
+		CHECK_EQ_INT(plein_ics_feed(&out, s->db, &b), PLEIN_EINVAL);
+	}
 	plein_buf_free(&out);
 	plein_site_close(s);
 	test_rmdir(dir);
