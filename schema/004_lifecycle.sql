@@ -112,11 +112,12 @@ END;
 CREATE VIEW signup_place AS
 WITH q AS (
   SELECT g.id, g.rule_id, g.occurrence_date, g.status AS written, g.created_at,
-         o.capacity,
-         (SELECT max(c.seq) FROM plein_capture c
-           WHERE c.tid = 7 AND c.id = g.id AND (c.cols >> 4) & 1) AS pending, -- created_at is cid 4
-         k.h4 AS hlc, r.pk AS site_pk
+         o.capacity, pc.seq AS pending, k.h4 AS hlc, r.pk AS site_pk
   FROM signup g
+  -- unsealed writes of created_at (cid 4) of signup (tid 7), grouped once:
+  -- a lookup per row would read the whole capture log for every row
+  LEFT JOIN (SELECT id, max(seq) AS seq FROM plein_capture WHERE tid = 7 AND (cols >> 4) & 1 GROUP BY id) pc
+    ON pc.id = g.id
   LEFT JOIN plein_clk_signup k ON k.id = g.id
   LEFT JOIN plein_site_ref r ON r.n = k.s4
   LEFT JOIN schedule_rule ru ON ru.id = g.rule_id
