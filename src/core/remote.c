@@ -586,8 +586,13 @@ static int fetch_heads(struct ctx *c, git_remote *remote, const char *key, const
 static int do_fetch(struct ctx *c, git_remote *remote, const char *key, struct head *heads, size_t n)
 {
 	size_t readable = 0, fetched = 0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		/* a sync killed while it fetched may have left a lock */
+		char ref[PLEIN_LOG_REF_MAX];
+		snprintf(ref, sizeof ref, "refs/plein/incoming/%s/%s", key, heads[i].site);
+		plein_log_clear_stale_lock(git_repository_path(plein_log_repo(c->log)), ref);
 		readable += !heads[i].unreadable;
+	}
 	int rc = fetch_heads(c, remote, key, heads, n);
 	if (rc == 0 || readable < 2)
 		return rc;
