@@ -13,6 +13,7 @@
 #include "plein/json.h"
 #include "plein/log.h"
 #include "plein/remote.h"
+#include "plein/repack.h"
 #include "plein/validate.h"
 #include "plein/verify.h"
 
@@ -254,6 +255,10 @@ int cmd_sync(cli_ctx *ctx)
 	int rc = paused ? 0 : plein_journal_seal(s, &seq);
 	if (rc < 0)
 		return rc;
+	/* Each fetch adds a pack to log.git: keep it compact (repack.h). */
+	plein_repack_report rr;
+	if (plein_log_repack(&rr, s->log, (size_t)plein_conf_get_int(s->conf, "log.maxpacks", PLEIN_REPACK_PACKS)) < 0)
+		fprintf(stderr, "plein: warning: %s; syncing anyway\n", plein_error());
 	int n = cli_npos(ctx), failed = 0, first = 0, targets = n, confirmed = 0;
 	while (n == 0 && plein_conf_subsection(s->conf, "peer", targets))
 		targets++;
