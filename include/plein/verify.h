@@ -29,4 +29,10 @@ typedef struct {
 /* Returns 0 when the run completed (look at problems and equal). */
 int plein_verify(plein_verify_report *out, plein_site *s);
 
+/* plein.db is missing but log.git is there (s has its key and conf, no
+ * db): build plein.db again from the log (rebuild.c), then close it; the
+ * caller opens it as usual. Sealing then waits for a peer, as after a
+ * restore. */
+int plein_replica_rebuild(plein_site *s);
+
 #endif

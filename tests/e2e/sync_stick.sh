@@ -110,4 +110,20 @@ ok_if test "$before" -gt 3 -a "$after" -le 2 -a "$loose_after" -lt "$loose_befor
 	-a -z "$(git --git-dir coord/log.git fsck --strict 2>&1 | grep -v '^notice: HEAD points to an unborn branch')" \
 	-a "$(plein -C coord digest)" = "$(plein -C borne digest)"
 
+# plein.db is a cache of log.git: a lost one comes back from the log.
+t "a site whose plein.db is gone rebuilds it from log.git: same digest, it verifies"
+want=$(plein -C coord digest)
+mv coord/plein.db coord/plein.db.lost; rm -f coord/plein.db-wal coord/plein.db-shm
+got=$(plein -C coord digest 2>rebuild.err)
+plein -C coord verify >verify.out 2>&1; vrc=$?
+ok_if test "$got" = "$want" -a "$vrc" = 0 -a ! -s rebuild.err \
+	-a "$(plein -C coord status --json | grep -o '"role":"[a-z]*"')" = '"role":"coordinator"'
+
+t "... it seals again after a sync, and its writes reach the other site"
+plein -C coord sync "$stick" >/dev/null 2>&1
+row=$(plein -C coord daylog add --location "$L" "na het herbouwen" 2>rebuild.err)
+plein -C coord sync "$stick" >/dev/null 2>&1; plein -C borne sync "$stick" >/dev/null 2>&1
+ok_if test ! -s rebuild.err -a "$(plein -C borne daylog list --json | grep -c "$row")" = 1 \
+	-a "$(plein -C coord digest)" = "$(plein -C borne digest)"
+
 done_testing
