@@ -1,9 +1,11 @@
 /* Sync and integrity: peers, one-shot sync through git remotes, verify. */
 #include <ctype.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "plein/buf.h"
@@ -123,8 +125,46 @@ static void record(plein_site *s, const char *peer, const char *error, size_t in
 	plein_db_step_done(s->db, st);
 }
 
+/* A server that stops answering would hang a sync for ever (libgit2 1.5
+ * has no network time-out): a network transfer gives up after
+ * sync.timeout seconds (default 300) without progress. Ending the process
+ * there is safe: it is what a kill -9 does, which sync_crash proves
+ * harmless. A relay on a path needs no watch (its reads are bounded). */
+static char stall_line[600];
+static size_t stall_len;
+static unsigned stall_secs;
+static int watching;
+
+static void on_stall(int sig)
+{
+	(void)sig;
+	ssize_t ignored = write(STDERR_FILENO, stall_line, stall_len);
+	(void)ignored;
+	_exit(2);
+}
+
+/* Watch the transfer to url (label: for the message); NULL: stop. */
+static void watch(const char *label, const char *url)
+{
+	watching = label && strstr(url, "://") && strncmp(url, "file://", 7) != 0;
+	if (!watching) {
+		alarm(0);
+		return;
+	}
+	fflush(stdout);
+	snprintf(stall_line, sizeof stall_line,
+		 "plein: %s: no answer for %u s; gave up (is the server up and reachable? try again later)\n", label, stall_secs);
+	stall_len = strlen(stall_line);
+	signal(SIGALRM, on_stall);
+	alarm(stall_secs);
+}
+
 static void progress(const char *stage, size_t done, size_t total, size_t bytes, void *payload)
 {
+	if (watching)
+		alarm(stall_secs); /* progress: the watch starts over */
+	if (!cli_tty())
+		return;
 	fprintf(stderr, "\r%s %s: %zu/%zu objects, %zu KiB", (const char *)payload, stage, done, total, bytes / 1024);
 	if (done == total)
 		fputc('\n', stderr);
@@ -171,16 +211,18 @@ static int sync_one(plein_site *s, const char *label, const char *url, const cha
 	memset(&fetched, 0, sizeof fetched);
 	memset(&pushed, 0, sizeof pushed);
 	memset(&rep, 0, sizeof rep);
-	plein_remote_opts o = { .what = PLEIN_REMOTE_FETCH, .key = key, .payload = (void *)label };
-	if (cli_tty())
-		o.progress = progress;
+	plein_remote_opts o = { .what = PLEIN_REMOTE_FETCH, .key = key, .progress = progress, .payload = (void *)label };
+	watch(label, url);
 	int rc = plein_remote_sync(&fetched, s->log, url, &o);
+	watch(NULL, url);
 	if (rc == 0)
 		rc = plein_ingest(&rep, s, fetched.key);
 	*confirmed = rc == 0 && own_chain_confirmed(s, &fetched);
 	if (rc == 0) {
 		o.what = PLEIN_REMOTE_PUSH;
+		watch(label, url);
 		rc = plein_remote_sync(&pushed, s->log, url, &o);
+		watch(NULL, url);
 	}
 	/* Batches sent: what the remote had (seen at fetch) up to our tip. */
 	size_t out = 0;
@@ -259,6 +301,8 @@ int cmd_sync(cli_ctx *ctx)
 	plein_repack_report rr;
 	if (plein_log_repack(&rr, s->log, (size_t)plein_conf_get_int(s->conf, "log.maxpacks", PLEIN_REPACK_PACKS)) < 0)
 		fprintf(stderr, "plein: warning: %s; syncing anyway\n", plein_error());
+	int timeout = plein_conf_get_int(s->conf, "sync.timeout", 300);
+	stall_secs = timeout > 0 ? (unsigned)timeout : 300;
 	int n = cli_npos(ctx), failed = 0, first = 0, targets = n, confirmed = 0;
 	while (n == 0 && plein_conf_subsection(s->conf, "peer", targets))
 		targets++;

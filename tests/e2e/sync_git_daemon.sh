@@ -106,6 +106,20 @@ printf "%s\n" "$err" | sed "s/^/# /"
 ok_if test "$rc" -eq 2 -a "$(has_daylog co "$row_b")" = 1 -a "$(has_daylog co "$row")" = 0 \
 	-a -n "$(printf '%s\n' "$err" | grep "^plein: $URL: the chain of $ID_A could not be fetched: ")"
 
+# A server that takes the connection and then says nothing: libgit2 has
+# no time-out, so plein watches the transfer (sync.timeout seconds
+# without progress).
+t "a server that never answers: the sync gives up after sync.timeout, exit 2, no hang"
+python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True)
+c, _ = s.accept(); time.sleep(300)' >mute.port &
+mute=$!
+for _ in $(seq 100); do [ -s mute.port ] && break; sleep 0.1; done
+printf '[sync]\n\ttimeout = 3\n' >> co/plein.conf
+err=$(timeout 120 "$PLEIN" -C co sync "git://127.0.0.1:$(cat mute.port)/plein.git" 2>&1 >/dev/null); rc=$?
+kill "$mute" 2>/dev/null; wait "$mute" 2>/dev/null
+ok_if test "$rc" -eq 2 -a -n "$(printf '%s\n' "$err" | grep -E '^plein: git://127.0.0.1:[0-9]+/plein.git: no answer for 3 s; gave up')"
+
 t "git daemon stops"
 stop_daemon
 ok_if sh -c "! git ls-remote '$URL' >/dev/null 2>&1"
