@@ -21,6 +21,10 @@
  * cannot be read. */
 int plein_loose_check(const char *gitdir, const char *hex);
 
+/* The same check of the bytes of a loose object (zlib stream) said to be
+ * object hex; where names the repository in messages. */
+int plein_loose_check_bytes(const unsigned char *data, size_t len, const char *hex, const char *where);
+
 /* Check every loose object of gitdir. *out_bad (may be NULL) receives the
  * number of damaged ones; returns 0 when none is, else the first
  * failure of plein_loose_check (its message set). */

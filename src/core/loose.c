@@ -87,34 +87,22 @@ static int parse_header(git_object_t *type, size_t *size, const unsigned char *p
 	return -1;
 }
 
-int plein_loose_check(const char *gitdir, const char *hex)
+int plein_loose_check_bytes(const unsigned char *data, size_t len, const char *hex, const char *where)
 {
 	if (!is_hex40(hex))
 		return plein_fail(PLEIN_EINVAL, "'%s' is not a git object id", hex);
-	plein_buf path = PLEIN_BUF_INIT, in = PLEIN_BUF_INIT, out = PLEIN_BUF_INIT;
-	plein_buf_printf(&path, "%s/objects/%.2s/%s", gitdir, hex, hex + 2);
-	int rc = slurp(&in, plein_buf_cstr(&path), PLEIN_LOOSE_MAX);
-	plein_buf_free(&path);
-	if (rc == 1) {
-		plein_buf_free(&in);
-		return 0;
-	}
-	if (rc == PLEIN_EREJECT)
-		rc = damaged(gitdir, hex, "larger than any plein object");
-	if (rc < 0) {
-		plein_buf_free(&in);
-		return rc;
-	}
 	z_stream z;
 	memset(&z, 0, sizeof z);
-	if (inflateInit(&z) != Z_OK) {
-		plein_buf_free(&in);
+	if (len > PLEIN_LOOSE_MAX)
+		return damaged(where, hex, "larger than any plein object");
+	if (inflateInit(&z) != Z_OK)
 		return plein_fail(PLEIN_ERR, "zlib could not start (out of memory?)");
-	}
-	z.next_in = in.data;
-	z.avail_in = (uInt)in.len;
+	plein_buf out = PLEIN_BUF_INIT;
+	z.next_in = (unsigned char *)data;
+	z.avail_in = (uInt)len;
 	git_object_t type = GIT_OBJECT_INVALID;
 	size_t size = 0, hlen = 0, want = HEADER_MAX;
+	int rc = 0;
 	plein_buf_grow(&out, want);
 	for (;;) {
 		if (out.len == out.cap)
@@ -127,7 +115,7 @@ int plein_loose_check(const char *gitdir, const char *hex)
 		if (!hlen) {
 			int h = parse_header(&type, &size, out.data, out.len);
 			if (h < 0) {
-				rc = damaged(gitdir, hex, "no object header");
+				rc = damaged(where, hex, "no object header");
 				break;
 			}
 			hlen = (size_t)h;
@@ -135,35 +123,52 @@ int plein_loose_check(const char *gitdir, const char *hex)
 				want = hlen + size + 1; /* one more: to see a body that is too long */
 		}
 		if (hlen && out.len > hlen + size) {
-			rc = damaged(gitdir, hex, "longer than its header says");
+			rc = damaged(where, hex, "longer than its header says");
 			break;
 		}
 		if (zrc == Z_STREAM_END)
 			break;
 		if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
-			rc = damaged(gitdir, hex, z.msg ? z.msg : "not a zlib stream");
+			rc = damaged(where, hex, z.msg ? z.msg : "not a zlib stream");
 			break;
 		}
 		if (z.avail_in == in_before && z.avail_out == room) {
 			/* No progress: the input is used up before the stream's end. */
-			rc = damaged(gitdir, hex, z.avail_in ? "zlib stream stuck" : "truncated");
+			rc = damaged(where, hex, z.avail_in ? "zlib stream stuck" : "truncated");
 			break;
 		}
 	}
 	if (rc == 0 && (!hlen || out.len != hlen + size))
-		rc = damaged(gitdir, hex, "shorter than its header says");
+		rc = damaged(where, hex, "shorter than its header says");
 	else if (rc == 0 && z.avail_in != 0)
-		rc = damaged(gitdir, hex, "bytes after the end of its zlib stream");
+		rc = damaged(where, hex, "bytes after the end of its zlib stream");
 	inflateEnd(&z);
 	if (rc == 0) {
 		git_oid want_id, got;
 		if (git_oid_fromstr(&want_id, hex) < 0 || git_odb_hash(&got, out.data + hlen, size, type) < 0)
 			rc = plein_fail(PLEIN_ERR, "cannot hash git object %s", hex);
 		else if (git_oid_cmp(&want_id, &got) != 0)
-			rc = damaged(gitdir, hex, "its content does not match its name (hash)");
+			rc = damaged(where, hex, "its content does not match its name (hash)");
 	}
-	plein_buf_free(&in);
 	plein_buf_free(&out);
+	return rc;
+}
+
+int plein_loose_check(const char *gitdir, const char *hex)
+{
+	if (!is_hex40(hex))
+		return plein_fail(PLEIN_EINVAL, "'%s' is not a git object id", hex);
+	plein_buf path = PLEIN_BUF_INIT, in = PLEIN_BUF_INIT;
+	plein_buf_printf(&path, "%s/objects/%.2s/%s", gitdir, hex, hex + 2);
+	int rc = slurp(&in, plein_buf_cstr(&path), PLEIN_LOOSE_MAX);
+	plein_buf_free(&path);
+	if (rc == PLEIN_EREJECT)
+		rc = damaged(gitdir, hex, "larger than any plein object");
+	else if (rc == 0)
+		rc = plein_loose_check_bytes(in.data, in.len, hex, gitdir);
+	else if (rc == 1) /* not loose */
+		rc = 0;
+	plein_buf_free(&in);
 	return rc;
 }
 
