@@ -490,10 +490,16 @@ static void check_chain(struct head *h, git_repository *relay, git_odb *ours, co
 static int check_local(struct ctx *c, struct head *heads, size_t n)
 {
 	git_odb *ours = NULL;
-	if (git_repository_open_bare(&c->relay, c->path) < 0 || git_repository_odb(&ours, plein_log_repo(c->log)) < 0)
+	if (git_repository_open_ext(&c->relay, c->path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 ||
+			git_repository_odb(&ours, plein_log_repo(c->log)) < 0)
 		return remote_fail(c, -1);
+	char *gitdir = plein_xstrdup(git_repository_path(c->relay)); /* bare or not; ends in '/' */
+	size_t len = strlen(gitdir);
+	if (len > 1 && gitdir[len - 1] == '/')
+		gitdir[len - 1] = 0;
 	for (size_t i = 0; i < n; i++)
-		check_chain(&heads[i], c->relay, ours, c->path);
+		check_chain(&heads[i], c->relay, ours, gitdir);
+	free(gitdir);
 	git_odb_free(ours);
 	return 0;
 }
