@@ -5,10 +5,10 @@
 # is applied twice, the log still verifies, and a second site that syncs
 # with it ends with the same digest.
 #
-#   ROUNDS=n   kills (default 30); SEED=n  the random sequence (default 1)
+#   ROUNDS=n   kills (default 20); SEED=n  the random sequence (default 1)
 . "$(dirname "$0")/lib.sh"
 
-ROUNDS=${ROUNDS:-30}
+ROUNDS=${ROUNDS:-20}
 SEED=${SEED:-1}
 RANDOM=$SEED
 q() { sqlite3 "$1/plein.db" "$2"; }
