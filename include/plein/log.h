@@ -172,6 +172,13 @@ int plein_log_fork_keep(unsigned *out_n, plein_log *log, const plein_log_batch *
 int plein_log_forks(plein_log_ref **out, size_t *out_n, plein_log *log);
 int plein_log_fork_drop(plein_log *log, const char *site, uint64_t seq, unsigned n);
 
+/* A ref lock (<gitdir>/<ref>.lock) left by a writer that died would block
+ * the ref for ever; a live writer holds one for milliseconds. Removes one
+ * older than PLEIN_LOG_STALE_LOCK_SECS; 1 if removed (retry), else 0. Used
+ * for log.git and for the refs of a relay on a local path. */
+#define PLEIN_LOG_STALE_LOCK_SECS 10
+int plein_log_clear_stale_lock(const char *gitdir, const char *ref);
+
 /* The commit id (hex) the batch would get on top of parent (hex, NULL or
  * "" for none), without writing anything: for tests and docs. */
 int plein_log_commit_id(char out[PLEIN_LOG_OID_HEX + 1], const plein_log_batch *b, const char *parent);

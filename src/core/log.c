@@ -654,19 +654,24 @@ static int read_tip(struct tip *t, plein_log *log, const char *ref)
 
 /* A ref lock left by a writer that died (kill -9, power loss) would block
  * the ref for ever; a live writer holds one for milliseconds. Remove one
- * older than STALE_LOCK_SECS; 1 if removed (so retry). */
-#define STALE_LOCK_SECS 10
-static int clear_stale_lock(plein_log *log, const char *ref)
+ * older than PLEIN_LOG_STALE_LOCK_SECS; 1 if removed (so retry). */
+int plein_log_clear_stale_lock(const char *gitdir, const char *ref)
 {
 	plein_buf p = PLEIN_BUF_INIT;
 	struct stat st;
 	int removed = 0;
-	plein_buf_printf(&p, "%s%s.lock", git_repository_path(log->repo), ref);
+	size_t n = strlen(gitdir);
+	plein_buf_printf(&p, "%s%s%s.lock", gitdir, n && gitdir[n - 1] == '/' ? "" : "/", ref);
 	const char *path = plein_buf_cstr(&p);
-	if (stat(path, &st) == 0 && time(NULL) - st.st_mtime > STALE_LOCK_SECS && unlink(path) == 0)
+	if (stat(path, &st) == 0 && time(NULL) - st.st_mtime > PLEIN_LOG_STALE_LOCK_SECS && unlink(path) == 0)
 		removed = 1;
 	plein_buf_free(&p);
 	return removed;
+}
+
+static int clear_stale_lock(plein_log *log, const char *ref)
+{
+	return plein_log_clear_stale_lock(git_repository_path(log->repo), ref);
 }
 
 /* Point ref at to if it still points at old (NULL: if it does not exist
