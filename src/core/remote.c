@@ -19,8 +19,10 @@
 
 #include "plein/buf.h"
 #include "plein/error.h"
+#include "plein/personal.h"
 
 #define SITES "refs/plein/sites/"
+#define PERSONAL "refs/plein/personal/" /* personal parts (docs/erasure.md) */
 
 /* A remote's tip for one site, as listed. */
 struct head {
@@ -35,6 +37,8 @@ struct ctx {
 	plein_remote_result *res;
 	int auth_tries;
 	int pushing; /* the phase, for messages */
+	plein_personal_head *personal; /* the remote's personal refs, as listed */
+	size_t npersonal;
 };
 
 const char *plein_remote_status_name(plein_remote_status s)
@@ -294,7 +298,7 @@ static int head_cmp(const void *a, const void *b)
 
 /* The remote's refs/plein/sites/<site-id>, sorted (names plein did not
  * make are ignored). */
-static int list_heads(struct head **out, size_t *out_n, git_remote *remote)
+static int list_heads(struct head **out, size_t *out_n, git_remote *remote, struct ctx *c)
 {
 	const git_remote_head **heads;
 	size_t n;
@@ -307,6 +311,13 @@ static int list_heads(struct head **out, size_t *out_n, git_remote *remote)
 	for (size_t i = 0; i < n; i++) {
 		const char *name = heads[i]->name;
 		char norm[PLEIN_SITEID_LEN + 1];
+		if (strncmp(name, PERSONAL, strlen(PERSONAL)) == 0 && strlen(name) < PLEIN_LOG_REF_MAX) {
+			c->personal = plein_xrealloc(c->personal, (c->npersonal + 1) * sizeof *c->personal);
+			plein_personal_head *h = &c->personal[c->npersonal++];
+			snprintf(h->name, sizeof h->name, "%s", name);
+			git_oid_tostr(h->commit, sizeof h->commit, &heads[i]->oid);
+			continue;
+		}
 		if (strncmp(name, SITES, strlen(SITES)) != 0)
 			continue;
 		name += strlen(SITES);
@@ -388,9 +399,9 @@ static int compare(struct ctx *c, const struct head *heads, size_t nheads, const
 
 static int do_fetch(struct ctx *c, git_remote *remote, const char *key)
 {
-	char spec[PLEIN_LOG_REF_MAX + 40];
-	char *specs[] = { spec };
-	git_strarray arr = { specs, 1 };
+	char spec[PLEIN_LOG_REF_MAX + 40], pspec[PLEIN_LOG_REF_MAX + 40];
+	char *specs[] = { spec, pspec };
+	git_strarray arr = { specs, 2 };
 	git_fetch_options fo;
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	set_callbacks(&fo.callbacks, c);
@@ -398,6 +409,8 @@ static int do_fetch(struct ctx *c, git_remote *remote, const char *key)
 	fo.update_fetchhead = 0;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	snprintf(spec, sizeof spec, "+" SITES "*:refs/plein/incoming/%s/*", key);
+	/* Personal parts wait apart until judged (plein_erase_accept). */
+	snprintf(pspec, sizeof pspec, "+" PERSONAL "*:refs/plein/incoming-personal/%s/*", key);
 	int grc = git_remote_fetch(remote, &arr, &fo, "plein: fetch");
 	const git_indexer_progress *st = git_remote_stats(remote);
 	if (st) {
@@ -410,9 +423,21 @@ static int do_fetch(struct ctx *c, git_remote *remote, const char *key)
 static int do_push(struct ctx *c, git_remote *remote)
 {
 	plein_remote_result *res = c->res;
-	char **specs = plein_xcalloc(res->nrefs + 1, sizeof *specs);
-	size_t n = 0;
-	int rc = 0;
+	char **ppush = NULL;
+	size_t npush = 0, n = 0;
+	/* Personal parts the remote lacks, or holds with values we purged;
+	 * never one it holds already purged (plein_personal_reconcile). */
+	int rc = plein_personal_reconcile(&ppush, &npush, c->log, c->personal, c->npersonal);
+	if (rc < 0)
+		return rc;
+	char **specs = plein_xcalloc(res->nrefs + npush + 1, sizeof *specs);
+	for (size_t i = 0; i < npush; i++) {
+		plein_buf b = PLEIN_BUF_INIT;
+		plein_buf_printf(&b, "+%s:%s", ppush[i], ppush[i]);
+		specs[n++] = (char *)b.data;
+		free(ppush[i]);
+	}
+	free(ppush);
 	for (size_t i = 0; i < res->nrefs; i++) {
 		plein_remote_ref *r = &res->refs[i];
 		if (r->status != PLEIN_REMOTE_BEHIND || !r->local_seq)
@@ -483,7 +508,7 @@ int plein_remote_sync(plein_remote_result *out, plein_log *log, const char *url,
 	}
 	set_callbacks(&cb, &c);
 	if ((grc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL)) < 0 ||
-			(grc = list_heads(&heads, &nheads, remote)) < 0) {
+			(grc = list_heads(&heads, &nheads, remote, &c)) < 0) {
 		rc = remote_fail(&c, grc);
 		goto done;
 	}
@@ -499,6 +524,7 @@ int plein_remote_sync(plein_remote_result *out, plein_log *log, const char *url,
 		rc = do_push(&c, remote);
 done:
 	tally(out);
+	free(c.personal);
 	free(heads);
 	free(path);
 	git_remote_free(remote);
