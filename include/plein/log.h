@@ -213,6 +213,8 @@ int plein_log_blob_read(plein_buf *out, plein_log *log, const char *blob);
  * entirely" and is kept, so that no peer can bring the values back. */
 int plein_log_personal_set(char out_blob[PLEIN_LOG_OID_HEX + 1], plein_log *log, const char *site, uint64_t seq,
 		const char *header, const unsigned char *p, size_t n, const char *expect);
+/* The blob id of the personal part a personal-part commit holds. */
+int plein_log_personal_blob(char out[PLEIN_LOG_OID_HEX + 1], plein_log *log, const char *commit);
 /* 1 when log.git holds the object id (hex), else 0. */
 int plein_log_has(plein_log *log, const char *id);
 /* Remove a personal ref (ours or an incoming one) by its full name. */

@@ -31,4 +31,11 @@ typedef struct {
 int plein_personal_reconcile(char ***out_push, size_t *out_n, plein_log *log,
 			     const plein_personal_head *remote, size_t nremote);
 
+/* After a push to a relay on a local path (a USB stick, a folder): make
+ * the bytes of the parts our push replaced really gone there too
+ * (plein_log_prune on the relay). before: the relay's personal refs as
+ * listed before the push; pushed: the push specs ("+ref:ref"). */
+int plein_personal_prune_relay(const char *path, const plein_personal_head *before, size_t nbefore,
+			       char *const *pushed, size_t npushed);
+
 #endif

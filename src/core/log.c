@@ -1946,6 +1946,18 @@ int plein_log_personal_set(char out_blob[PLEIN_LOG_OID_HEX + 1], plein_log *log,
 	return 0;
 }
 
+int plein_log_personal_blob(char out[PLEIN_LOG_OID_HEX + 1], plein_log *log, const char *commit)
+{
+	git_oid c, b;
+	out[0] = 0;
+	if (!commit || !is_hex_oid(commit) || git_oid_fromstr(&c, commit) < 0)
+		return plein_fail(PLEIN_EINVAL, "'%s' is not an object id", commit ? commit : "");
+	int rc = personal_blob(&b, log, &c);
+	if (rc == 0)
+		git_oid_tostr(out, PLEIN_LOG_OID_HEX + 1, &b);
+	return rc;
+}
+
 int plein_log_has(plein_log *log, const char *id)
 {
 	git_oid oid;

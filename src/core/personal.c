@@ -225,3 +225,35 @@ int plein_personal_reconcile(char ***out_push, size_t *out_n, plein_log *log,
 	*out_n = npush;
 	return 0;
 }
+
+int plein_personal_prune_relay(const char *path, const plein_personal_head *before, size_t nbefore,
+			       char *const *pushed, size_t npushed)
+{
+	plein_log *relay = NULL;
+	char (*gone)[PLEIN_LOG_OID_HEX + 1] = NULL;
+	size_t ngone = 0;
+	int rc = plein_log_open(&relay, path, 0);
+	if (rc < 0) { /* not a bare repository: git does not let us in */
+		plein_error_clear();
+		return 0;
+	}
+	for (size_t i = 0; i < npushed; i++) {
+		const char *name = pushed[i][0] == '+' ? pushed[i] + 1 : pushed[i];
+		for (size_t k = 0; k < nbefore; k++) {
+			char blob[PLEIN_LOG_OID_HEX + 1];
+			size_t len = strlen(before[k].name);
+			if (strncmp(name, before[k].name, len) != 0 || name[len] != ':')
+				continue;
+			if (plein_log_personal_blob(blob, relay, before[k].commit) == 0) {
+				gone = plein_xrealloc(gone, (ngone + 1) * sizeof *gone);
+				memcpy(gone[ngone++], blob, sizeof blob);
+			}
+			plein_error_clear();
+		}
+	}
+	if (ngone)
+		rc = plein_log_prune(NULL, relay, (const char (*)[PLEIN_LOG_OID_HEX + 1])gone, ngone);
+	free(gone);
+	plein_log_close(relay);
+	return rc;
+}

@@ -39,6 +39,7 @@ struct ctx {
 	int pushing; /* the phase, for messages */
 	plein_personal_head *personal; /* the remote's personal refs, as listed */
 	size_t npersonal;
+	const char *path; /* a local relay (stick, folder), or NULL */
 };
 
 const char *plein_remote_status_name(plein_remote_status s)
@@ -431,6 +432,7 @@ static int do_push(struct ctx *c, git_remote *remote)
 	if (rc < 0)
 		return rc;
 	char **specs = plein_xcalloc(res->nrefs + npush + 1, sizeof *specs);
+	size_t nspecs_personal = npush;
 	for (size_t i = 0; i < npush; i++) {
 		plein_buf b = PLEIN_BUF_INIT;
 		plein_buf_printf(&b, "+%s:%s", ppush[i], ppush[i]);
@@ -459,6 +461,9 @@ static int do_push(struct ctx *c, git_remote *remote)
 		int grc = git_remote_push(remote, &arr, &po);
 		if (grc < 0)
 			rc = remote_fail(c, grc);
+		/* A stick holds no erased bytes either (docs/erasure.md). */
+		else if (c->path && nspecs_personal)
+			rc = plein_personal_prune_relay(c->path, c->personal, c->npersonal, specs, nspecs_personal);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(specs[i]);
@@ -495,6 +500,7 @@ int plein_remote_sync(plein_remote_result *out, plein_log *log, const char *url,
 		return rc;
 	if ((path = local_path(url)) && (rc = prepare_local(&c, path)) < 0)
 		goto done;
+	c.path = path;
 	/* No url.<base>.insteadOf rewriting: the URL is used as given (and
 	 * libgit2 1.5's config regex match leaks on every miss). */
 	git_remote_create_options co;

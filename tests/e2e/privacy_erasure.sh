@@ -21,17 +21,20 @@ sync_all() { for s in "$@"; do plein -C "$s" sync "$relay" >/dev/null 2>&1 || re
 # log.git as git decompresses it (every object, reachable or not; loose
 # objects also inflated here by zlib).
 holds() {
-	python3 - "$1" "$2" <<'EOF'
+	python3 - "$1" "$2" "${3:-}" <<'EOF'
 import os, subprocess, sys, zlib
-d, needle = sys.argv[1], sys.argv[2]
+d, needle, only_log = sys.argv[1], sys.argv[2], sys.argv[3] == 'log'
+
 n = bytes.fromhex(needle[4:]) if needle.startswith('hex:') else needle.encode()
 def found(b):
     return n in b
-for f in ('plein.db', 'plein.db-wal'):
+for f in () if only_log else ('plein.db', 'plein.db-wal'):
     p = os.path.join(d, f)
     if os.path.exists(p) and found(open(p, 'rb').read()):
         print(f); sys.exit(0)
 g = os.path.join(d, 'log.git')
+if not os.path.isdir(g):   # a bare relay repository
+    g = d
 for root, _, files in os.walk(g):
     for f in files:
         p = os.path.join(root, f)
@@ -43,8 +46,21 @@ for root, _, files in os.walk(g):
                 print('loose', p); sys.exit(0)
 out = subprocess.run(['git', '--git-dir', g, 'cat-file', '--batch-all-objects', '--batch'],
                      capture_output=True, check=True).stdout
-if found(out):
-    print('object'); sys.exit(0)
+# Every object's content, and inflated too where it is zlib data (a
+# personal part is stored compressed).
+i = 0
+while i < len(out):
+    nl = out.index(b'\n', i)
+    size = int(out[i:nl].split()[2])
+    body = out[nl + 1:nl + 1 + size]
+    i = nl + 2 + size
+    if found(body):
+        print('object'); sys.exit(0)
+    try:
+        if found(zlib.decompress(body)):
+            print('inflated object'); sys.exit(0)
+    except zlib.error:
+        pass
 sys.exit(1)
 EOF
 }
@@ -72,8 +88,8 @@ ok_if test "$(plein -C taalhuis partner list --json | grep -c "$id_p")" = 1 -a "
 # --- sealed to whom it concerns -------------------------------------------
 R=$(plein -C hengelo referral add --to "$P" --theme taal --contact-name "$NAME" --contact-phone "$PHONE" --contact-email "$EMAIL")
 R2=$(plein -C hengelo referral add --to "$P2" --theme taal --contact-name "$NAME")
-S=$(plein -C hengelo signup add --rule "$RULE" --date 2026-11-10 --who "$WHO")
-sync_all hengelo coord borne taalhuis
+S=$(plein -C borne signup add --rule "$RULE" --date 2026-11-10 --who "$WHO")
+sync_all hengelo coord borne taalhuis hengelo
 
 t "the referring site and the partner's site can read the contact details"
 ok_if sh -c "'$PLEIN' -C hengelo referral show '$R' --json | grep -q '\"phone\":\"$PHONE\"' &&
@@ -89,11 +105,11 @@ ok_if sh -c "'$PLEIN' -C hengelo referral show '$R2' | grep -q 'alleen leesbaar 
 	'$PLEIN' -C hengelo referral show '$R2' --json | grep -q '\"sealed_for\":\[{[^]]*}\]' &&
 	'$PLEIN' -C taalhuis referral show '$R2' --json | grep -q '\"contact_readable\":false'"
 
-t "a sign-up's name: the hosting location's site and the offering partner's site"
-ok_if sh -c "'$PLEIN' -C hengelo signup list --rule '$RULE' --date 2026-11-10 | grep -q '$WHO' &&
+t "a sign-up's name (taken at Borne): Borne, the hosting location's site and the offering partner's, not the coordinator"
+ok_if sh -c "'$PLEIN' -C borne signup list --rule '$RULE' --date 2026-11-10 | grep -q '$WHO' &&
+	'$PLEIN' -C hengelo signup list --rule '$RULE' --date 2026-11-10 | grep -q '$WHO' &&
 	'$PLEIN' -C taalhuis signup list --rule '$RULE' --date 2026-11-10 | grep -q '$WHO' &&
-	! '$PLEIN' -C coord signup list --rule '$RULE' --date 2026-11-10 | grep -q '$WHO' &&
-	! '$PLEIN' -C borne signup list --rule '$RULE' --date 2026-11-10 | grep -q '$WHO'"
+	! '$PLEIN' -C coord signup list --rule '$RULE' --date 2026-11-10 | grep -q '$WHO'"
 
 t "no site holds the plaintext in plein.db, its WAL or any object of log.git"
 bad=""
@@ -106,11 +122,16 @@ ok_if test -z "$bad"
 
 # The ciphertext itself, as every replica holds it: its last 32 bytes.
 ct=$(sqlite3 hengelo/plein.db "SELECT substr(hex(contact), -64) FROM referral WHERE id = '$R'")
-ctw=$(sqlite3 hengelo/plein.db "SELECT substr(hex(who), -64) FROM signup WHERE id = '$S'")
+ctw=$(sqlite3 borne/plein.db "SELECT substr(hex(who), -64) FROM signup WHERE id = '$S'")
 
 t "the ciphertext travelled to every site (stored and forwarded)"
 ok_if sh -c "test -n '$ct' && for s in coord borne hengelo taalhuis; do
 	test \"\$(sqlite3 \$s/plein.db \"SELECT substr(hex(contact), -64) FROM referral WHERE id = '$R'\")\" = '$ct' || exit 1; done"
+
+t "...and sits in every site's log.git, inside the batch's personal part"
+bad=""
+for s in coord borne hengelo taalhuis; do holds "$s" "hex:$ct" log >/dev/null || bad="$bad $s"; done
+ok_if test -z "$bad"
 
 # --- forget, with borne offline ----------------------------------------------
 t "forget erases the referral's contact details here and says so"
@@ -130,11 +151,27 @@ ok_if test -z "$bad"
 # relay_holds NEEDLE_HEX: among the objects the relay hands out (reachable).
 relay_holds() {
 	git --git-dir "$relay" rev-list --objects --all | cut -d' ' -f1 | git --git-dir "$relay" cat-file --batch |
-		python3 -c 'import sys; sys.exit(0 if bytes.fromhex(sys.argv[1]) in sys.stdin.buffer.read() else 1)' "$1"
+		python3 -c '
+import sys, zlib
+n, out, i = bytes.fromhex(sys.argv[1]), sys.stdin.buffer.read(), 0
+while i < len(out):
+    nl = out.index(b"\n", i)
+    size = int(out[i:nl].split()[2])
+    body = out[nl + 1:nl + 1 + size]
+    i = nl + 2 + size
+    try:
+        body += zlib.decompress(body)
+    except zlib.error:
+        pass
+    if n in body:
+        sys.exit(0)
+sys.exit(1)' "$1"
 }
 
-t "the relay hands out the purged part only"
-if relay_holds "$ct"; then fail "the relay still hands out the ciphertext"; else pass; fi
+t "the relay (a local bare repository) hands out the purged part only, and keeps no copy of the old"
+if relay_holds "$ct"; then fail "the relay still hands out the ciphertext"
+elif where=$(holds "$relay" "hex:$ct"); then fail "the relay keeps the ciphertext in $where"
+else pass; fi
 
 t "every online site still verifies its logs and rebuilds the same state"
 ok_if sh -c "for s in hengelo taalhuis coord; do '$PLEIN' -C \$s verify >/dev/null || exit 1; done &&
@@ -155,7 +192,7 @@ t "and it did not bring the data back to anyone"
 sync_all coord taalhuis hengelo
 bad=""
 for s in hengelo taalhuis coord; do where=$(holds "$s" "hex:$ct") && bad="$bad $s@$where"; done
-if relay_holds "$ct"; then bad="$bad relay"; fi
+if relay_holds "$ct" || holds "$relay" "hex:$ct" >/dev/null; then bad="$bad relay"; fi
 ok_if test -z "$bad"
 
 # --- retention ---------------------------------------------------------------
@@ -190,18 +227,19 @@ PLEIN_NOW=$(( $(date +%s) + 11 * 86400 )) plein -C hengelo status >/dev/null
 sync_all hengelo taalhuis
 ok_if sh -c "'$PLEIN' -C taalhuis referral show '$R4' --json | grep -q '\"has_contact\":false'"
 
-t "the aggregate figures survive erasure: four referrals, three open and one done"
-ok_if python3 -c "
-import json, sys
-d = json.loads(sys.argv[1])
-c = {r['status']: r['count'] for r in d['referrals']}
-assert c['new'] == 3 and c['done'] == 1, c
-" "$(plein -C coord report --referrals --json)"
-
 t "every site verifies after all the purges, with one digest"
 sync_all coord hengelo borne taalhuis coord hengelo borne taalhuis
 ok_if sh -c "for s in coord hengelo borne taalhuis; do '$PLEIN' -C \$s verify >/dev/null || exit 1; done &&
 	d=\$('$PLEIN' -C coord digest) && for s in hengelo borne taalhuis; do test \"\$('$PLEIN' -C \$s digest)\" = \"\$d\" || exit 1; done"
+
+t "the aggregate figures survive erasure: four referrals, three open and one done"
+rep=$(plein -C coord report --referrals --json)
+if python3 -c "
+import json, sys
+d = json.loads(sys.argv[1])
+c = {r['status']: r['count'] for r in d['referrals']}
+assert c['new'] == 3 and c['done'] == 1, c
+" "$rep"; then pass; else fail "$rep"; fi
 
 t "forget needs exactly one of --referral and --signup, and a known id"
 expect_fail 1 "one of them" plein -C hengelo forget
