@@ -12,6 +12,7 @@
 #include "plein/error.h"
 #include "plein/id.h"
 #include "plein/json.h"
+#include "plein/recipients.h"
 #include "plein/referral.h"
 #include "plein/seal.h"
 #include "plein/validate.h"
@@ -60,37 +61,10 @@ static int check_email(const char *e)
 	return 0;
 }
 
-/* The partner's site key, when the partner runs a plein site and its key
- * is known here; *found says whether it was. */
-static int partner_key(plein_site *s, const char *site_id, unsigned char pk[32], int *found)
-{
-	*found = 0;
-	if (!site_id)
-		return 0;
-	int rc = plein_site_key_lookup(s, site_id, pk);
-	if (rc == PLEIN_ENOTFOUND) {
-		plein_error_clear();
-		return 0;
-	}
-	*found = rc == 0;
-	return rc;
-}
-
 static char *column_dup(sqlite3_stmt *st, int c)
 {
 	const unsigned char *t = sqlite3_column_text(st, c);
 	return t ? plein_xstrdup((const char *)t) : NULL;
-}
-
-static int partner_site(plein_site *s, const char *partner, char **out_site_id)
-{
-	sqlite3_stmt *st = plein_db_stmt(s->db, "SELECT site_id FROM partner WHERE id = ?1");
-	if (!st)
-		return PLEIN_ERR;
-	sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
-	*out_site_id = sqlite3_step(st) == SQLITE_ROW ? column_dup(st, 0) : NULL;
-	sqlite3_reset(st);
-	return 0;
 }
 
 /* --by NAME: the staff member, kept in the history (no visitor names). */
@@ -105,10 +79,9 @@ int cmd_referral_add(cli_ctx *ctx)
 	const char *to, *theme, *question = cli_opt(ctx, "question"), *offering = cli_opt(ctx, "offering");
 	const char *follow = cli_opt(ctx, "follow-up"), *name = cli_opt(ctx, "contact-name");
 	const char *phone = cli_opt(ctx, "contact-phone"), *email = cli_opt(ctx, "contact-email"), *note = cli_opt(ctx, "note");
-	unsigned char rcpt[2][32];
-	char id[PLEIN_ID_LEN + 1], created[21], *site_id = NULL;
+	char id[PLEIN_ID_LEN + 1], created[21];
 	plein_buf plain = PLEIN_BUF_INIT, sealed = PLEIN_BUF_INIT;
-	int rc, nrcpt = 1, found = 0;
+	int rc;
 	int64_t one;
 
 	if ((rc = cli_need_pos(ctx, 0, 0)) < 0 || (rc = cli_need(ctx, "to", &to)) < 0 ||
@@ -137,12 +110,9 @@ int cmd_referral_add(cli_ctx *ctx)
 		plein_json_key(&j, "email"); plein_json_str(&j, email);
 		plein_json_key(&j, "note"); plein_json_str(&j, note);
 		plein_json_obj_end(&j);
-		/* This site first (docs/sealed.md), then the receiving partner. */
-		memcpy(rcpt[0], s->pk, 32);
-		if ((rc = partner_site(s, to, &site_id)) < 0 || (rc = partner_key(s, site_id, rcpt[1], &found)) < 0)
-			goto done;
-		nrcpt += found;
-		if ((rc = plein_seal(&sealed, plain.data, plain.len, (const unsigned char(*)[32])rcpt, nrcpt)) < 0)
+		plein_recipients r; /* this site first, then the receiving partner's */
+		if ((rc = plein_recipients_referral(&r, s, to)) < 0 ||
+		    (rc = plein_seal(&sealed, plain.data, plain.len, (const unsigned char(*)[32])r.pk, r.n)) < 0)
 			goto done;
 	}
 
@@ -193,7 +163,6 @@ done:
 		sodium_memzero(plain.data, plain.cap);
 	plein_buf_free(&plain);
 	plein_buf_free(&sealed);
-	free(site_id);
 	return rc;
 }
 
@@ -596,6 +565,26 @@ static int show_json(plein_site *s, sqlite3_stmt *st)
 	return rc;
 }
 
+/* "gewist ..." when the contact details were erased (docs/erasure.md). */
+static char *erased_why(plein_site *s, const char *id)
+{
+	sqlite3_stmt *st = plein_db_stmt(s->db, "SELECT reason, erased_at FROM erasure WHERE id = 'referral:' || ?1");
+	char *out = NULL;
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(st, 0), *at = (const char *)sqlite3_column_text(st, 1);
+		plein_buf b = PLEIN_BUF_INIT;
+		plein_buf_printf(&b, "gewist (%s) op %s, op elke site die het bericht kreeg",
+				 r && !strcmp(r, "request") ? "op verzoek" : r && !strcmp(r, "closed") ? "verwijzing afgesloten" :
+				 "bewaartermijn verstreken", at ? at : "?");
+		out = (char *)b.data;
+	}
+	sqlite3_reset(st);
+	return out;
+}
+
 static void line(plein_buf *out, const char *label, const char *value)
 {
 	plein_buf_printf(out, "%s:%*s %s\n", label, 16 - (int)strlen(label), "", value ? value : "");
@@ -620,7 +609,9 @@ static int show_text(plein_site *s, sqlite3_stmt *st)
 	int has = sqlite3_column_type(st, C_CONTACT) != SQLITE_NULL;
 	int n = has ? recipients(&who, NULL, s, st) : 0;
 	if (!has) {
-		plein_buf_puts(&out, "contactgegevens: geen\n");
+		char *gone = erased_why(s, text(st, 0));
+		plein_buf_printf(&out, "contactgegevens: %s\n", gone ? gone : "geen");
+		free(gone);
 	} else if (!sqlite3_column_int(st, C_READABLE) && n < 1) {
 		plein_buf_puts(&out, "contactgegevens: versleuteld, maar beschadigd of in een onbekend formaat; niemand kan ze openen\n");
 	} else if (!sqlite3_column_int(st, C_READABLE)) {

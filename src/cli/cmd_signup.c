@@ -13,6 +13,7 @@
 #include "plein/id.h"
 #include "plein/json.h"
 #include "plein/schedule.h"
+#include "plein/recipients.h"
 #include "plein/seal.h"
 #include "plein/signup.h"
 #include "plein/validate.h"
@@ -27,27 +28,13 @@ static void now_utc(char out[21])
 	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &u);
 }
 
-/* Seal {"name": who} to this site and, when its key is known here, the
- * offering partner's site. */
-static int seal_who(plein_buf *out, plein_site *s, const char *who, const char *partner_id)
+/* Seal {"name": who} to the sites that may read it (recipients.c). */
+static int seal_who(plein_buf *out, plein_site *s, const char *who, const plein_occurrence *occ)
 {
-	unsigned char rcpt[2][32];
+	plein_recipients r;
 	plein_buf plain = PLEIN_BUF_INIT;
 	plein_json j;
-	int n = 1, rc = 0;
-	memcpy(rcpt[0], s->pk, 32);
-	sqlite3_stmt *st = plein_db_stmt(s->db, "SELECT site_id FROM partner WHERE id = ?1 AND site_id IS NOT NULL");
-	if (!st)
-		return PLEIN_ERR;
-	sqlite3_bind_text(st, 1, partner_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		rc = plein_site_key_lookup(s, (const char *)sqlite3_column_text(st, 0), rcpt[1]);
-		if (rc == 0)
-			n++;
-		else if (rc == PLEIN_ENOTFOUND)
-			plein_error_clear(), rc = 0;
-	}
-	sqlite3_reset(st);
+	int rc = plein_recipients_signup(&r, s, occ->location_id, occ->partner_id);
 	if (rc < 0)
 		return rc;
 	plein_json_init(&j, &plain);
@@ -55,7 +42,7 @@ static int seal_who(plein_buf *out, plein_site *s, const char *who, const char *
 	plein_json_key(&j, "name");
 	plein_json_str(&j, who);
 	plein_json_obj_end(&j);
-	rc = plein_seal(out, plain.data, plain.len, (const unsigned char(*)[32])rcpt, n);
+	rc = plein_seal(out, plain.data, plain.len, (const unsigned char(*)[32])r.pk, r.n);
 	sodium_memzero(plain.data, plain.cap);
 	plein_buf_free(&plain);
 	return rc;
@@ -85,7 +72,7 @@ int cmd_signup_add(cli_ctx *ctx)
 				occ.reason ? occ.reason : "", occ.reason ? ")" : "");
 		goto done;
 	}
-	if (who && (rc = seal_who(&sealed, s, who, occ.partner_id)) < 0)
+	if (who && (rc = seal_who(&sealed, s, who, &occ)) < 0)
 		goto done;
 	now_utc(created);
 	plein_id_new(id);

@@ -67,6 +67,9 @@ int cmd_sync(cli_ctx *ctx);
 int cmd_verify(cli_ctx *ctx);
 int cmd_not_built(cli_ctx *ctx);
 
+/* cmd_forget.c */
+int cmd_forget(cli_ctx *ctx);
+
 /* cmd_conflicts.c */
 int cmd_conflicts(cli_ctx *ctx);
 

@@ -8,8 +8,10 @@
 #include "cli.h"
 #include "commands.h"
 #include "plein/capture.h"
+#include "plein/erase.h"
 #include "plein/error.h"
 #include "plein/journal.h"
+#include "plein/retention.h"
 
 const struct cli_command cli_commands[] = {
 	/* Sites and the network */
@@ -96,14 +98,31 @@ const struct cli_command cli_commands[] = {
 	{ "sync", cmd_sync, "[NAME | URL ...]", "Sync once with the named peers, or all." },
 	{ "verify", cmd_verify, "", "Check every signature and chain; rebuild from the logs; compare digests." },
 	{ "conflicts", cmd_conflicts, "[--json]", "Merges that staff should look at: values that lost to a concurrent edit; sign-ups booked apart beyond the places, now waitlisted." },
-	{ "forget", cmd_not_built, "(--referral ID | --signup ID)", "Erase that personal data on every replica." },
+	{ "forget", cmd_forget, "[--referral ID] [--signup ID]",
+	  "Erase the personal data of a referral or a sign-up on every replica it reached (docs/erasure.md)." },
 	{ NULL, NULL, NULL, NULL },
 };
 
+/* Personal data past its retention period goes before any command reads
+ * it (docs/erasure.md); a failure here only delays that. */
+static void retention(plein_site *s)
+{
+	size_t n = 0;
+	uint64_t seq = 0;
+	if (plein_retention_run(s, &n) < 0)
+		fprintf(stderr, "plein: warning: personal data past its retention period was not erased yet (%s)\n", plein_error());
+	else if (n && !plein_journal_paused(s) && (plein_journal_seal(s, &seq) < 0 || plein_erase_apply(s, NULL) < 0))
+		fprintf(stderr, "plein: warning: an erasure is recorded but not carried out yet (%s)\n", plein_error());
+	plein_error_clear();
+}
+
 plein_site *cli_site(cli_ctx *ctx)
 {
-	if (!ctx->site && plein_site_open(&ctx->site, ctx->dir) < 0)
-		return NULL;
+	if (!ctx->site) {
+		if (plein_site_open(&ctx->site, ctx->dir) < 0)
+			return NULL;
+		retention(ctx->site);
+	}
 	return ctx->site;
 }
 
@@ -113,11 +132,12 @@ static void seal_pending(plein_site *s)
 {
 	int64_t pending = 0;
 	uint64_t seq = 0;
-	if (plein_capture_pending(s->db, &pending) < 0 || pending == 0)
-		return;
-	if (plein_journal_seal(s, &seq) < 0)
+	if (plein_capture_pending(s->db, &pending) == 0 && pending > 0 && plein_journal_seal(s, &seq) < 0)
 		fprintf(stderr, "plein: warning: the change is saved, but not yet sealed into the log (%s); "
 				"it will be sealed the next time plein runs\n", plein_error());
+	/* Erasures that arrived by any road are carried out here too. */
+	if (plein_erase_apply(s, NULL) < 0)
+		fprintf(stderr, "plein: warning: an erasure is not carried out yet (%s); plein retries next time\n", plein_error());
 }
 
 static void usage(FILE *f)

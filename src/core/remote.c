@@ -20,8 +20,10 @@
 #include "plein/buf.h"
 #include "plein/error.h"
 #include "plein/loose.h"
+#include "plein/personal.h"
 
 #define SITES "refs/plein/sites/"
+#define PERSONAL "refs/plein/personal/" /* personal parts (docs/erasure.md) */
 
 /* A remote's tip for one site, as listed. */
 struct head {
@@ -42,6 +44,9 @@ struct ctx {
 	git_repository *relay; /* that relay, opened for the fetch */
 	int auth_tries;
 	int pushing; /* the phase, for messages */
+	plein_personal_head *personal; /* the remote's personal refs, as listed */
+	size_t npersonal;
+	unsigned char *personal_ok; /* local relay: personal[i] passed the check */
 };
 
 const char *plein_remote_status_name(plein_remote_status s)
@@ -301,7 +306,7 @@ static int head_cmp(const void *a, const void *b)
 
 /* The remote's refs/plein/sites/<site-id>, sorted (names plein did not
  * make are ignored). */
-static int list_heads(struct head **out, size_t *out_n, git_remote *remote)
+static int list_heads(struct head **out, size_t *out_n, git_remote *remote, struct ctx *c)
 {
 	const git_remote_head **heads;
 	size_t n;
@@ -314,6 +319,13 @@ static int list_heads(struct head **out, size_t *out_n, git_remote *remote)
 	for (size_t i = 0; i < n; i++) {
 		const char *name = heads[i]->name;
 		char norm[PLEIN_SITEID_LEN + 1];
+		if (strncmp(name, PERSONAL, strlen(PERSONAL)) == 0 && strlen(name) < PLEIN_LOG_REF_MAX) {
+			c->personal = plein_xrealloc(c->personal, (c->npersonal + 1) * sizeof *c->personal);
+			plein_personal_head *h = &c->personal[c->npersonal++];
+			snprintf(h->name, sizeof h->name, "%s", name);
+			git_oid_tostr(h->commit, sizeof h->commit, &heads[i]->oid);
+			continue;
+		}
 		if (strncmp(name, SITES, strlen(SITES)) != 0)
 			continue;
 		name += strlen(SITES);
@@ -482,6 +494,23 @@ static void check_chain(struct head *h, git_repository *relay, git_odb *ours, co
 	}
 }
 
+/* A personal part's commit (parentless, one blob; log.h): a damaged one
+ * is not fetched, and the batch waits for a readable copy. */
+static int check_personal(git_repository *relay, const char *path, const char *commit)
+{
+	git_oid id;
+	git_commit *cm = NULL;
+	int rc = plein_loose_check(path, commit);
+	if (rc < 0)
+		return rc;
+	if (git_oid_fromstr(&id, commit) < 0 || git_commit_lookup(&cm, relay, &id) < 0)
+		return plein_fail(PLEIN_EREJECT, "git object %s is missing or not a commit", commit);
+	rc = git_commit_parentcount(cm) ? plein_fail(PLEIN_EREJECT, "%s is not a personal part", commit)
+					: check_tree(relay, path, git_commit_tree_id(cm), 0);
+	git_commit_free(cm);
+	return rc;
+}
+
 /* A relay on a local path is not fetched through libgit2's local
  * transport: that one packs every chain the relay has, damaged ones too,
  * and libgit2 1.5.1 hangs on a truncated loose object (loose.h). Instead
@@ -499,8 +528,35 @@ static int check_local(struct ctx *c, struct head *heads, size_t n)
 		gitdir[len - 1] = 0;
 	for (size_t i = 0; i < n; i++)
 		check_chain(&heads[i], c->relay, ours, gitdir);
+	c->personal_ok = plein_xcalloc(c->npersonal + 1, 1);
+	for (size_t i = 0; i < c->npersonal; i++)
+		c->personal_ok[i] = check_personal(c->relay, gitdir, c->personal[i].commit) == 0;
 	free(gitdir);
 	git_odb_free(ours);
+	return 0;
+}
+
+/* Write what pb holds into log.git as one pack. */
+static int write_pack(struct ctx *c, git_packbuilder *pb)
+{
+	git_repository *repo = plein_log_repo(c->log);
+	if (git_packbuilder_object_count(pb) == 0)
+		return 0;
+	plein_buf dir = PLEIN_BUF_INIT;
+	plein_buf_printf(&dir, "%sobjects/pack", git_repository_path(repo));
+	int grc = git_packbuilder_write(pb, plein_buf_cstr(&dir), 0, NULL, NULL);
+	plein_buf_free(&dir);
+	if (grc < 0)
+		return grc;
+	git_odb *odb = NULL;
+	if (git_repository_odb(&odb, repo) == 0)
+		git_odb_refresh(odb);
+	git_odb_free(odb);
+	c->res->received_objects += git_packbuilder_object_count(pb);
+	c->res->received_bytes += git_packbuilder_written(pb);
+	if (c->opts && c->opts->progress)
+		c->opts->progress("fetch", git_packbuilder_object_count(pb), git_packbuilder_object_count(pb),
+				c->res->received_bytes, c->opts->payload);
 	return 0;
 }
 
@@ -514,25 +570,8 @@ static int fetch_local(struct ctx *c, const char *key, const struct head *heads,
 	for (size_t i = 0; i < n && grc == 0; i++)
 		for (size_t k = 0; !heads[i].unreadable && k < heads[i].nfresh && grc == 0; k++)
 			grc = git_packbuilder_insert_commit(pb, &heads[i].fresh[k]);
-	if (grc == 0 && git_packbuilder_object_count(pb) > 0) {
-		plein_buf dir = PLEIN_BUF_INIT;
-		git_indexer_progress st;
-		memset(&st, 0, sizeof st);
-		plein_buf_printf(&dir, "%sobjects/pack", git_repository_path(repo));
-		grc = git_packbuilder_write(pb, plein_buf_cstr(&dir), 0, NULL, NULL);
-		plein_buf_free(&dir);
-		if (grc == 0) {
-			git_odb *odb = NULL;
-			if (git_repository_odb(&odb, repo) == 0)
-				git_odb_refresh(odb);
-			git_odb_free(odb);
-			c->res->received_objects += git_packbuilder_object_count(pb);
-			c->res->received_bytes += git_packbuilder_written(pb);
-			if (c->opts && c->opts->progress)
-				c->opts->progress("fetch", git_packbuilder_object_count(pb), git_packbuilder_object_count(pb),
-						c->res->received_bytes, c->opts->payload);
-		}
-	}
+	if (grc == 0)
+		grc = write_pack(c, pb);
 	git_packbuilder_free(pb);
 	for (size_t i = 0; i < n && grc == 0; i++) {
 		char ref[PLEIN_LOG_REF_MAX];
@@ -621,12 +660,79 @@ static int do_fetch(struct ctx *c, git_remote *remote, const char *key, struct h
 	return fetched ? 0 : plein_fail(PLEIN_ERR, "%s", first);
 }
 
+/* Personal parts (docs/erasure.md) wait under
+ * refs/plein/incoming-personal/<key>/ until they are judged. */
+static int fetch_personal(struct ctx *c, git_remote *remote, const char *key)
+{
+	if (!c->npersonal)
+		return 0;
+	git_repository *repo = plein_log_repo(c->log);
+	int grc = 0;
+	if (c->path) {
+		git_packbuilder *pb = NULL;
+		if ((grc = git_packbuilder_new(&pb, c->relay)) == 0)
+			git_packbuilder_set_threads(pb, 1);
+		for (size_t i = 0; i < c->npersonal && grc == 0; i++) {
+			git_oid id;
+			if (c->personal_ok[i] && (grc = git_oid_fromstr(&id, c->personal[i].commit)) == 0)
+				grc = git_packbuilder_insert_commit(pb, &id);
+		}
+		if (grc == 0)
+			grc = write_pack(c, pb);
+		git_packbuilder_free(pb);
+		for (size_t i = 0; i < c->npersonal && grc == 0; i++) {
+			char ref[PLEIN_LOG_REF_MAX + PLEIN_LOG_KEY_MAX + 32];
+			git_oid id;
+			git_reference *r = NULL;
+			if (!c->personal_ok[i])
+				continue;
+			snprintf(ref, sizeof ref, "refs/plein/incoming-personal/%s/%s", key,
+				 c->personal[i].name + strlen(PERSONAL));
+			if ((grc = git_oid_fromstr(&id, c->personal[i].commit)) == 0)
+				grc = git_reference_create(&r, repo, ref, &id, 1, "plein: fetch");
+			git_reference_free(r);
+		}
+		return grc < 0 ? remote_fail(c, grc) : 0;
+	}
+	char spec[PLEIN_LOG_REF_MAX + 40];
+	char *specs[] = { spec };
+	git_strarray arr = { specs, 1 };
+	git_fetch_options fo;
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	set_callbacks(&fo.callbacks, c);
+	fo.prune = GIT_FETCH_NO_PRUNE;
+	fo.update_fetchhead = 0;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	snprintf(spec, sizeof spec, "+" PERSONAL "*:refs/plein/incoming-personal/%s/*", key);
+	grc = git_remote_fetch(remote, &arr, &fo, "plein: fetch");
+	const git_indexer_progress *st = git_remote_stats(remote);
+	if (st) {
+		c->res->received_objects += st->received_objects;
+		c->res->received_bytes += st->received_bytes;
+	}
+	git_remote_disconnect(remote);
+	return grc < 0 ? remote_fail(c, grc) : 0;
+}
+
 static int do_push(struct ctx *c, git_remote *remote)
 {
 	plein_remote_result *res = c->res;
-	char **specs = plein_xcalloc(res->nrefs + 1, sizeof *specs);
-	size_t n = 0;
-	int rc = 0;
+	char **ppush = NULL;
+	size_t npush = 0, n = 0;
+	/* Personal parts the remote lacks, or holds with values we purged;
+	 * never one it holds already purged (plein_personal_reconcile). */
+	int rc = plein_personal_reconcile(&ppush, &npush, c->log, c->personal, c->npersonal);
+	if (rc < 0)
+		return rc;
+	char **specs = plein_xcalloc(res->nrefs + npush + 1, sizeof *specs);
+	size_t nspecs_personal = npush;
+	for (size_t i = 0; i < npush; i++) {
+		plein_buf b = PLEIN_BUF_INIT;
+		plein_buf_printf(&b, "+%s:%s", ppush[i], ppush[i]);
+		specs[n++] = (char *)b.data;
+		free(ppush[i]);
+	}
+	free(ppush);
 	for (size_t i = 0; i < res->nrefs; i++) {
 		plein_remote_ref *r = &res->refs[i];
 		if (r->status != PLEIN_REMOTE_BEHIND || !r->local_seq)
@@ -653,6 +759,9 @@ static int do_push(struct ctx *c, git_remote *remote)
 		int grc = git_remote_push(remote, &arr, &po);
 		if (grc < 0)
 			rc = remote_fail(c, grc);
+		/* A stick holds no erased bytes either (docs/erasure.md). */
+		else if (c->path && nspecs_personal)
+			rc = plein_personal_prune_relay(c->path, c->personal, c->npersonal, specs, nspecs_personal);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(specs[i]);
@@ -703,13 +812,14 @@ int plein_remote_sync(plein_remote_result *out, plein_log *log, const char *url,
 	}
 	set_callbacks(&cb, &c);
 	if ((grc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL)) < 0 ||
-			(grc = list_heads(&heads, &nheads, remote)) < 0) {
+			(grc = list_heads(&heads, &nheads, remote, &c)) < 0) {
 		rc = remote_fail(&c, grc);
 		goto done;
 	}
 	if (what & PLEIN_REMOTE_FETCH) {
 		if ((path && (rc = check_local(&c, heads, nheads)) < 0) ||
-		    (rc = do_fetch(&c, remote, out->key, heads, nheads)) < 0)
+		    (rc = do_fetch(&c, remote, out->key, heads, nheads)) < 0 ||
+		    (rc = fetch_personal(&c, remote, out->key)) < 0)
 			goto done;
 	}
 	git_remote_disconnect(remote); /* a push connects again, for pushing */
@@ -721,6 +831,8 @@ done:
 	tally(out);
 	for (size_t i = 0; i < nheads; i++)
 		free(heads[i].fresh);
+	free(c.personal);
+	free(c.personal_ok);
 	free(heads);
 	git_repository_free(c.relay);
 	free(path);
