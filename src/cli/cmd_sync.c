@@ -12,6 +12,7 @@
 #include "plein/journal.h"
 #include "plein/json.h"
 #include "plein/log.h"
+#include "plein/peer.h"
 #include "plein/remote.h"
 #include "plein/validate.h"
 #include "plein/verify.h"
@@ -100,26 +101,8 @@ int cmd_peer_list(cli_ctx *ctx)
 
 static void record(plein_site *s, const char *peer, const char *error, size_t in, size_t out, size_t bin, size_t bout)
 {
-	sqlite3_stmt *st = plein_db_stmt(s->db,
-		"INSERT INTO plein_peer_state(peer, last_ok, last_error, last_error_at, batches_in, batches_out, bytes_in, bytes_out)"
-		" VALUES (?1, CASE WHEN ?2 IS NULL THEN strftime('%Y-%m-%dT%H:%M:%SZ','now') END, ?2,"
-		"         CASE WHEN ?2 IS NOT NULL THEN strftime('%Y-%m-%dT%H:%M:%SZ','now') END, ?3, ?4, ?5, ?6)"
-		" ON CONFLICT(peer) DO UPDATE SET"
-		"  last_ok = coalesce(excluded.last_ok, last_ok),"
-		"  last_error = CASE WHEN ?2 IS NULL THEN last_error ELSE ?2 END,"
-		"  last_error_at = coalesce(excluded.last_error_at, last_error_at),"
-		"  batches_in = batches_in + ?3, batches_out = batches_out + ?4,"
-		"  bytes_in = bytes_in + ?5, bytes_out = bytes_out + ?6");
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
-	if (error)
-		sqlite3_bind_text(st, 2, error, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, (int64_t)in);
-	sqlite3_bind_int64(st, 4, (int64_t)out);
-	sqlite3_bind_int64(st, 5, (int64_t)bin);
-	sqlite3_bind_int64(st, 6, (int64_t)bout);
-	plein_db_step_done(s->db, st);
+	plein_peer_moved m = { in, out, bin, bout };
+	plein_peer_record(s, peer, error, &m);
 }
 
 static void progress(const char *stage, size_t done, size_t total, size_t bytes, void *payload)
