@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "plein/error.h"
+#include "plein/journal.h"
 #include "plein/site.h"
 #include "plein/tcp.h"
 
@@ -40,6 +41,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	(void)sa;
 	(void)len;
 	(void)arg;
+	/* What was written here since goes along, as the daemon would seal it. */
+	uint64_t seq = 0;
+	if (!plein_journal_paused(site) && plein_journal_seal(site, &seq) < 0)
+		fprintf(stderr, "tcp_responder: %s\n", plein_error());
 	if (plein_tcp_accept(base, site, fd, NULL, session_done, NULL) < 0) {
 		printf("session rc=%d peer=- error=%s\n", plein_error_code(), plein_error());
 		fflush(stdout);
