@@ -7,9 +7,11 @@
  *   2 BATCH    a batch record (or the last piece of one)
  *   3 PART     a piece of a batch record too large for one frame; the
  *              pieces and the final BATCH concatenate to the record
- *   4 DONE     varint: the number of batches sent; always the final frame
+ *   4 DONE     varint: the number of batches sent (all of them)
  *   5 REFUSED  why the peer refuses this session (UTF-8, <= 300 bytes);
  *              always the final frame
+ *   6 BYE      varint: the number of batches received and stored, after
+ *              the peer's DONE; always the final frame
  *
  * A batch record: varint time, varint summary length + summary, varint
  * header length + header, the 64-byte signature, varint payload length +
@@ -33,6 +35,7 @@ enum {
 	PLEIN_MSG_PART = 3,
 	PLEIN_MSG_DONE = 4,
 	PLEIN_MSG_REFUSED = 5,
+	PLEIN_MSG_BYE = 6,
 };
 
 #define PLEIN_MSG_MAX_VECTOR 65536   /* entries in a version vector */
@@ -63,9 +66,9 @@ int plein_msg_vector_decode(plein_vv_entry **out, size_t *out_n, const unsigned 
 void plein_msg_record_encode(plein_buf *out, const plein_log_entry *e);
 int plein_msg_record_decode(plein_msg_record *out, const unsigned char *p, size_t n);
 
-/* DONE and REFUSED, type byte included. */
-void plein_msg_done_encode(plein_buf *out, uint64_t count);
-int plein_msg_done_decode(uint64_t *out, const unsigned char *p, size_t n);
+/* DONE or BYE (type), and REFUSED; type byte included. */
+void plein_msg_count_encode(plein_buf *out, int type, uint64_t count);
+int plein_msg_count_decode(uint64_t *out, int type, const unsigned char *p, size_t n);
 void plein_msg_refused_encode(plein_buf *out, const char *why);
 int plein_msg_refused_decode(char out[PLEIN_MSG_MAX_REASON + 1], const unsigned char *p, size_t n);
 

@@ -19,6 +19,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #define HS_MAX_MSG 1024            /* our handshake messages are 32, 128 and 96 bytes */
 #define SEND_HIGH (1u << 20)       /* stop filling the output above this */
 #define SEND_LOW (256u << 10)      /* refill when it drains below this */
+#define LINGER_MS 2000             /* after our goodbye, wait this long for the peer to close */
 
 enum { S_CONNECT, S_HS, S_VECTOR, S_RUN, S_CLOSING, S_DONE };
 
@@ -50,8 +52,11 @@ struct sess {
 	plein_frame_tx tx;
 	plein_frame_rx rx;
 	struct event *hs_timer, *idle_timer;
-	int sent_final, got_final, fail_rc;
+	int sent_end, got_end;           /* DONE: all batches sent / received */
+	int sent_bye, got_bye;           /* BYE: the final frames */
+	int fail_rc;
 	int busy;                        /* callbacks on the stack: free only at 0 */
+	int half_closed;                 /* our side of the connection is shut */
 	unsigned char peer_ed[32], peer_x[32];
 	tcp_send send;
 	tcp_recv recv;
@@ -64,6 +69,8 @@ void plein_tcp_limits_default(plein_tcp_limits *out)
 	out->max_frame = 1u << 20;
 	out->handshake_ms = 10000;
 	out->idle_ms = 60000;
+	out->chunk_batches = 2048;
+	out->chunk_bytes = 8u << 20;
 }
 
 static void finish(struct sess *ss, int rc);
@@ -136,21 +143,54 @@ static int send_record(struct sess *ss, const plein_log_entry *e)
 	return rc;
 }
 
+/* Once our output is out: shut our side and wait for the peer to close
+ * its own. Closing at once could reset the connection while the peer's
+ * last frames are in flight, and a reset may discard them at the peer. */
+static void half_close(struct sess *ss)
+{
+	if (ss->half_closed || evbuffer_get_length(bufferevent_get_output(ss->bev)) != 0)
+		return;
+	ss->half_closed = 1;
+	shutdown(bufferevent_getfd(ss->bev), SHUT_WR);
+	struct timeval tv = { LINGER_MS / 1000, (LINGER_MS % 1000) * 1000 };
+	evtimer_add(ss->idle_timer, &tv);
+}
+
+/* Done once our BYE is out and the peer's BYE confirmed what we sent
+ * (nothing to confirm when we sent nothing). */
 static void maybe_close(struct sess *ss)
 {
-	if (!(ss->sent_final && ss->got_final) || ss->state == S_DONE)
+	if (!ss->sent_bye || (!ss->got_bye && ss->res.batches_out) || ss->state >= S_CLOSING)
 		return;
 	ss->state = S_CLOSING;
+	event_del(ss->hs_timer);
 	bufferevent_setwatermark(ss->bev, EV_WRITE, 0, 0);
-	if (evbuffer_get_length(bufferevent_get_output(ss->bev)) == 0)
-		finish(ss, 0);
+	half_close(ss);
+}
+
+static int send_count(struct sess *ss, int type, uint64_t count)
+{
+	plein_buf m = PLEIN_BUF_INIT;
+	plein_msg_count_encode(&m, type, count);
+	int rc = send_frame(ss, &m, type == PLEIN_MSG_BYE);
+	plein_buf_free(&m);
+	return rc;
+}
+
+/* BYE goes once we sent our DONE and stored everything of the peer's. */
+static int maybe_bye(struct sess *ss)
+{
+	if (!ss->sent_end || !ss->got_end || ss->sent_bye)
+		return 0;
+	ss->sent_bye = 1;
+	return send_count(ss, PLEIN_MSG_BYE, ss->res.batches_in);
 }
 
 /* Fill the output up to SEND_HIGH with the batches the peer lacks. */
 static void pump(struct sess *ss)
 {
 	struct evbuffer *out = bufferevent_get_output(ss->bev);
-	while (ss->state == S_RUN && !ss->sent_final && evbuffer_get_length(out) < SEND_HIGH) {
+	while (ss->state == S_RUN && !ss->sent_end && evbuffer_get_length(out) < SEND_HIGH) {
 		plein_log_entry e;
 		memset(&e, 0, sizeof e);
 		int rc = tcp_send_next(&ss->send, ss->s, &e);
@@ -158,11 +198,9 @@ static void pump(struct sess *ss)
 			rc = send_record(ss, &e);
 			ss->res.batches_out++;
 		} else if (rc == 0) {
-			plein_buf m = PLEIN_BUF_INIT;
-			plein_msg_done_encode(&m, ss->res.batches_out);
-			rc = send_frame(ss, &m, 1);
-			plein_buf_free(&m);
-			ss->sent_final = 1;
+			ss->sent_end = 1;
+			if ((rc = send_count(ss, PLEIN_MSG_DONE, ss->res.batches_out)) == 0)
+				rc = maybe_bye(ss);
 		}
 		plein_log_entry_free(&e);
 		if (rc < 0) {
@@ -177,6 +215,8 @@ static void pump(struct sess *ss)
 
 static void touch(struct sess *ss)
 {
+	if (ss->half_closed)
+		return; /* the linger timer runs */
 	struct timeval tv = { ss->lim.idle_ms / 1000, (ss->lim.idle_ms % 1000) * 1000 };
 	evtimer_add(ss->idle_timer, &tv);
 }
@@ -187,7 +227,11 @@ static void idle_fired(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	enter(ss);
-	finish(ss, plein_fail(PLEIN_ERR, "%s: no progress for %d s; the session was cut", ss->where, ss->lim.idle_ms / 1000));
+	if (ss->half_closed) /* the peer did not close: we are done anyway */
+		finish(ss, 0);
+	else
+		finish(ss, plein_fail(PLEIN_ERR, "%s: no progress for %d s; the session was cut", ss->where,
+				      ss->lim.idle_ms / 1000));
 	leave(ss);
 }
 
@@ -287,7 +331,7 @@ static int hs_read(struct sess *ss, const unsigned char *p, size_t n)
 			goto done;
 		emit_hs(ss, &m);
 		start_streams(ss);
-		tcp_recv_init(&ss->recv, id);
+		tcp_recv_init(&ss->recv, id, ss->lim.chunk_batches, ss->lim.chunk_bytes);
 		ss->recv_ready = 1;
 		ss->state = S_VECTOR;
 		rc = send_vector(ss);
@@ -300,13 +344,13 @@ static int hs_read(struct sess *ss, const unsigned char *p, size_t n)
 		snprintf(why, sizeof why, "%s", plein_error());
 		plein_msg_refused_encode(&m, why);
 		send_frame(ss, &m, 1);
-		ss->sent_final = ss->got_final = 1;
+		ss->sent_bye = 1;
 		ss->fail_rc = plein_fail(PLEIN_EREJECT, "refused an incoming peer: %s", why);
 		snprintf(ss->res.error, sizeof ss->res.error, "%s", plein_error());
 		maybe_close(ss);
 		goto done;
 	}
-	tcp_recv_init(&ss->recv, id);
+	tcp_recv_init(&ss->recv, id, ss->lim.chunk_batches, ss->lim.chunk_bytes);
 	ss->recv_ready = 1;
 	ss->state = S_VECTOR;
 	event_del(ss->hs_timer);
@@ -344,12 +388,14 @@ static int on_message(struct sess *ss, plein_buf *m, int final)
 		int rc = plein_msg_refused_decode(why, m->data, m->len);
 		return rc < 0 ? rc : plein_fail(PLEIN_EREJECT, "%s refused this site: %s", ss->where, why);
 	}
-	if (final != (type == PLEIN_MSG_DONE))
+	if (final != (type == PLEIN_MSG_BYE))
 		return plein_fail(PLEIN_EREJECT, "%s: the peer ended its stream out of turn", ss->where);
 	if (ss->state == S_VECTOR)
 		return type == PLEIN_MSG_VECTOR ? on_vector(ss, m)
 			: plein_fail(PLEIN_EREJECT, "%s: the peer did not start with its version vector", ss->where);
 	if (type == PLEIN_MSG_PART || type == PLEIN_MSG_BATCH) {
+		if (ss->got_end)
+			return plein_fail(PLEIN_EREJECT, "%s: the peer sent a batch after saying it was done", ss->where);
 		if (ss->part.len + m->len - 1 > PLEIN_MSG_MAX_RECORD)
 			return plein_fail(PLEIN_EREJECT, "%s: the peer sent a batch larger than any plein writes", ss->where);
 		plein_buf_put(&ss->part, m->data + 1, m->len - 1);
@@ -365,17 +411,29 @@ static int on_message(struct sess *ss, plein_buf *m, int final)
 		}
 		return rc;
 	}
-	if (type == PLEIN_MSG_DONE) {
+	if (type == PLEIN_MSG_DONE && !ss->got_end) {
 		uint64_t count;
-		int rc = plein_msg_done_decode(&count, m->data, m->len);
+		int rc = plein_msg_count_decode(&count, PLEIN_MSG_DONE, m->data, m->len);
 		if (rc < 0)
 			return rc;
 		if (ss->part.len || count != ss->res.batches_in)
 			return plein_fail(PLEIN_EREJECT, "%s: the peer said it sent %llu batches, %zu arrived", ss->where,
 					  (unsigned long long)count, ss->res.batches_in);
-		ss->got_final = 1;
-		if ((rc = tcp_recv_flush(&ss->recv, ss->s)) < 0)
+		ss->got_end = 1;
+		if ((rc = tcp_recv_flush(&ss->recv, ss->s)) < 0 || (rc = maybe_bye(ss)) < 0)
 			return rc;
+		maybe_close(ss);
+		return 0;
+	}
+	if (type == PLEIN_MSG_BYE) {
+		uint64_t count;
+		int rc = plein_msg_count_decode(&count, PLEIN_MSG_BYE, m->data, m->len);
+		if (rc < 0)
+			return rc;
+		if (count != ss->res.batches_out)
+			return plein_fail(PLEIN_ERR, "%s: the peer stored %llu of the %zu batches sent", ss->where,
+					  (unsigned long long)count, ss->res.batches_out);
+		ss->got_bye = 1;
 		maybe_close(ss);
 		return 0;
 	}
@@ -454,8 +512,8 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	touch(ss);
 	if (ss->state == S_RUN)
 		pump(ss);
-	else if (ss->state == S_CLOSING && evbuffer_get_length(bufferevent_get_output(ss->bev)) == 0)
-		finish(ss, 0);
+	else if (ss->state == S_CLOSING)
+		half_close(ss);
 	leave(ss);
 }
 
@@ -554,6 +612,10 @@ static struct sess *sess_new(struct event_base *base, plein_site *s, struct buff
 		plein_tcp_limits_default(&ss->lim);
 	if (ss->lim.max_frame < PLEIN_FRAME_MIN_MAX)
 		ss->lim.max_frame = PLEIN_FRAME_MIN_MAX;
+	if (ss->lim.chunk_batches < 1)
+		ss->lim.chunk_batches = 1;
+	if (ss->lim.chunk_bytes < 1)
+		ss->lim.chunk_bytes = 8u << 20;
 	ss->cb = cb;
 	ss->arg = arg;
 	ss->hs_timer = evtimer_new(base, hs_fired, ss);

@@ -47,18 +47,16 @@ void tcp_send_free(tcp_send *t);
 
 /* ---- tcp_recv.c: batches in, stored in chunks, verified, applied ---- */
 
-#define TCP_CHUNK_BYTES (8u << 20)
-#define TCP_CHUNK_BATCHES 2048
-
 typedef struct tcp_recv {
 	char key[PLEIN_LOG_KEY_MAX + 1];  /* refs/plein/incoming/<key>/ */
 	plein_buf *raw;                   /* the records of the chunk */
 	size_t n, cap, bytes;
+	size_t max_n, max_bytes;          /* a full chunk */
 	size_t received;                  /* records taken in */
 	plein_ingest_report rep;          /* summed over the chunks */
 } tcp_recv;
 
-void tcp_recv_init(tcp_recv *r, const char *peer_id);
+void tcp_recv_init(tcp_recv *r, const char *peer_id, size_t max_n, size_t max_bytes);
 /* Take a record (its bytes move into r; rec is left empty); stores and
  * ingests the chunk when it is full. */
 int tcp_recv_take(tcp_recv *r, plein_site *s, plein_buf *rec);

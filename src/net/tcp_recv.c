@@ -11,9 +11,11 @@
 #include "plein/error.h"
 #include "tcp_int.h"
 
-void tcp_recv_init(tcp_recv *r, const char *peer_id)
+void tcp_recv_init(tcp_recv *r, const char *peer_id, size_t max_n, size_t max_bytes)
 {
 	memset(r, 0, sizeof *r);
+	r->max_n = max_n;
+	r->max_bytes = max_bytes;
 	snprintf(r->key, sizeof r->key, "tcp-%s", peer_id);
 }
 
@@ -31,7 +33,7 @@ int tcp_recv_take(tcp_recv *r, plein_site *s, plein_buf *rec)
 	r->bytes += rec->len;
 	r->received++;
 	memset(rec, 0, sizeof *rec);
-	if (r->n >= TCP_CHUNK_BATCHES || r->bytes >= TCP_CHUNK_BYTES)
+	if (r->n >= r->max_n || r->bytes >= r->max_bytes)
 		return tcp_recv_flush(r, s);
 	return 0;
 }

@@ -173,17 +173,17 @@ int plein_msg_record_decode(plein_msg_record *out, const unsigned char *p, size_
 	return 0;
 }
 
-void plein_msg_done_encode(plein_buf *out, uint64_t count)
+void plein_msg_count_encode(plein_buf *out, int type, uint64_t count)
 {
-	plein_buf_putc(out, PLEIN_MSG_DONE);
+	plein_buf_putc(out, type);
 	plein_buf_put_varint(out, count);
 }
 
-int plein_msg_done_decode(uint64_t *out, const unsigned char *p, size_t n)
+int plein_msg_count_decode(uint64_t *out, int type, const unsigned char *p, size_t n)
 {
 	struct rd r = { p + 1, n ? n - 1 : 0 };
-	if (n < 2 || p[0] != PLEIN_MSG_DONE || get_varint(&r, out) < 0 || r.left)
-		return bad("goodbye");
+	if (n < 2 || p[0] != type || get_varint(&r, out) < 0 || r.left)
+		return bad(type == PLEIN_MSG_BYE ? "goodbye" : "end of batches");
 	return 0;
 }
 

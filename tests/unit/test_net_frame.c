@@ -63,13 +63,17 @@ TEST(frame_documented_stream_opens_to_documented_messages)
 	vector_sites(v);
 	CHECK_OK(plein_msg_vector_encode(&want, v, 2));
 	size_t vlen = want.len;
-	plein_msg_done_encode(&want, 0);
+	size_t dlen = want.len;
+	plein_msg_count_encode(&want, PLEIN_MSG_DONE, 0);
+	dlen = want.len - dlen;
+	plein_msg_count_encode(&want, PLEIN_MSG_BYE, 0);
 	CHECK(doc_hex(&key, "key_i2r") == 0 && key.len == 32);
 	if (getenv("PLEIN_PRINT_VECTORS")) {
 		plein_frame_tx tx;
 		plein_frame_tx_init(&tx, &stream, key.data, 1u << 20);
 		plein_frame_seal(&tx, &stream, want.data, vlen, 0);
-		plein_frame_seal(&tx, &stream, want.data + vlen, want.len - vlen, 1);
+		plein_frame_seal(&tx, &stream, want.data + vlen, dlen, 0);
+		plein_frame_seal(&tx, &stream, want.data + vlen + dlen, want.len - vlen - dlen, 1);
 		print_hex("stream_i2r", stream.data, stream.len);
 		print_hex("vector_msg", want.data, vlen);
 		plein_buf_reset(&stream);
@@ -80,7 +84,7 @@ TEST(frame_documented_stream_opens_to_documented_messages)
 	plein_buf_free(&docv);
 	size_t lens[4];
 	int final = 0;
-	CHECK_EQ_INT(open_all(&msgs, lens, 4, &final, key.data, stream.data, stream.len, 1u << 20), 2);
+	CHECK_EQ_INT(open_all(&msgs, lens, 4, &final, key.data, stream.data, stream.len, 1u << 20), 3);
 	CHECK(final);
 	CHECK_EQ_INT(lens[0], vlen);
 	CHECK(msgs.len == want.len && memcmp(msgs.data, want.data, want.len) == 0);
@@ -264,12 +268,13 @@ TEST(msg_done_and_refused)
 	plein_buf b = PLEIN_BUF_INIT;
 	uint64_t count = 0;
 	char why[PLEIN_MSG_MAX_REASON + 1];
-	plein_msg_done_encode(&b, 1234);
-	CHECK_OK(plein_msg_done_decode(&count, b.data, b.len));
+	plein_msg_count_encode(&b, PLEIN_MSG_DONE, 1234);
+	CHECK_OK(plein_msg_count_decode(&count, PLEIN_MSG_DONE, b.data, b.len));
 	CHECK_EQ_INT(count, 1234);
-	CHECK_EQ_INT(plein_msg_done_decode(&count, b.data, 1), PLEIN_EREJECT);
+	CHECK_EQ_INT(plein_msg_count_decode(&count, PLEIN_MSG_BYE, b.data, b.len), PLEIN_EREJECT);
+	CHECK_EQ_INT(plein_msg_count_decode(&count, PLEIN_MSG_DONE, b.data, 1), PLEIN_EREJECT);
 	plein_buf_putc(&b, 0);
-	CHECK_EQ_INT(plein_msg_done_decode(&count, b.data, b.len), PLEIN_EREJECT);
+	CHECK_EQ_INT(plein_msg_count_decode(&count, PLEIN_MSG_DONE, b.data, b.len), PLEIN_EREJECT);
 	plein_buf_reset(&b);
 	plein_msg_refused_encode(&b, "not on the roster\n");
 	CHECK_OK(plein_msg_refused_decode(why, b.data, b.len));

@@ -4,6 +4,8 @@
  * revoked and replayed peers are refused before any data; garbage,
  * oversized and truncated frames end the session with a clear error; a
  * client that never finishes the handshake is cut. */
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -369,7 +371,7 @@ static void bad_stream(plein_site *a, plein_site *b, int kind, struct outcome *o
 			plein_frame_seal(&ftx, &tx, m.data, m.len, 0);
 			plein_buf_put(&w3, tx.data, tx.len - 3);
 		} else { /* a goodbye before the vector */
-			plein_msg_done_encode(&m, 0);
+			plein_msg_count_encode(&m, PLEIN_MSG_BYE, 0);
 			plein_frame_seal(&ftx, &tx, m.data, m.len, 1);
 			plein_buf_put(&w3, tx.data, tx.len);
 		}
@@ -426,4 +428,163 @@ TEST(tcp_client_that_never_finishes_the_handshake_is_cut)
 	raw_end(&r);
 	plein_site_close(a);
 	test_rmdir(da);
+}
+
+/* ---- an interrupted transfer ---- */
+
+/* A relay between an initiator and a responder that cuts the connection
+ * once `cut_after` bytes went from the initiator to the responder. */
+struct relay {
+	struct event_base *base;
+	struct sockaddr_in to;
+	struct bufferevent *a, *b;
+	size_t moved, cut_after;
+	int cut, eofs;
+};
+
+static void relay_close(struct relay *r)
+{
+	if (r->a)
+		bufferevent_free(r->a);
+	if (r->b)
+		bufferevent_free(r->b);
+	r->a = r->b = NULL;
+}
+
+static void relay_read(struct bufferevent *from, void *arg)
+{
+	struct relay *r = arg;
+	struct bufferevent *to = from == r->a ? r->b : r->a;
+	struct evbuffer *in = bufferevent_get_input(from);
+	if (from == r->a && r->cut_after) {
+		size_t n = evbuffer_get_length(in);
+		if (r->moved + n >= r->cut_after) {
+			r->cut = 1;
+			relay_close(r);
+			return;
+		}
+		r->moved += n;
+	}
+	bufferevent_write_buffer(to, in);
+}
+
+/* One side closed: pass its last bytes and its half-close on. */
+static void relay_drained(struct bufferevent *to, void *arg)
+{
+	struct relay *r = arg;
+	if (evbuffer_get_length(bufferevent_get_output(to)) == 0) {
+		shutdown(bufferevent_getfd(to), SHUT_WR);
+		if (++r->eofs == 2)
+			relay_close(r);
+	}
+}
+
+static void relay_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct relay *r = arg;
+	if (what & BEV_EVENT_ERROR) {
+		relay_close(r);
+	} else if (what & BEV_EVENT_EOF) {
+		struct bufferevent *to = bev == r->a ? r->b : r->a;
+		bufferevent_setcb(to, relay_read, relay_drained, relay_event, r);
+		relay_drained(to, r);
+	}
+}
+
+static void relay_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len, void *arg)
+{
+	struct relay *r = arg;
+	r->a = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	r->b = bufferevent_socket_new(r->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_socket_connect(r->b, (struct sockaddr *)&r->to, sizeof r->to);
+	bufferevent_setcb(r->a, relay_read, NULL, relay_event, r);
+	bufferevent_setcb(r->b, relay_read, NULL, relay_event, r);
+	bufferevent_enable(r->a, EV_READ | EV_WRITE);
+	bufferevent_enable(r->b, EV_READ | EV_WRITE);
+}
+
+/* b sends its chain to a through a relay that may cut it. */
+static void relayed_session(plein_site *b, plein_site *a, size_t cut_after, struct outcome *oi, struct outcome *or,
+			    int *was_cut)
+{
+	struct event_base *base = event_base_new();
+	struct lctx c = { a, or, { 0 } };
+	plein_tcp_limits_default(&c.lim);
+	c.lim.chunk_batches = 4; /* store every 4 batches */
+	char hp[64], rp[64];
+	struct evconnlistener *l = listen_on(base, &c, hp);
+	struct relay r;
+	memset(&r, 0, sizeof r);
+	r.base = base;
+	r.cut_after = cut_after;
+	r.to.sin_family = AF_INET;
+	r.to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	r.to.sin_port = htons((uint16_t)atoi(strchr(hp, ':') + 1));
+	struct lctx dummy;
+	(void)dummy;
+	struct sockaddr_in sin = r.to;
+	sin.sin_port = 0;
+	struct evconnlistener *rl = evconnlistener_new_bind(base, relay_accept, &r, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
+							    8, (struct sockaddr *)&sin, sizeof sin);
+	socklen_t n = sizeof sin;
+	getsockname(evconnlistener_get_fd(rl), (struct sockaddr *)&sin, &n);
+	snprintf(rp, sizeof rp, "127.0.0.1:%d", ntohs(sin.sin_port));
+	memset(oi, 0, sizeof *oi);
+	memset(or, 0, sizeof *or);
+	if (plein_tcp_connect(base, b, rp, NULL, on_done, oi) == 0)
+		run(base, oi, or);
+	*was_cut = r.cut;
+	relay_close(&r);
+	evconnlistener_free(rl);
+	evconnlistener_free(l);
+	event_base_free(base);
+}
+
+TEST(tcp_interrupted_transfer_resumes_where_it_stopped)
+{
+	char da[256], db[256];
+	plein_site *a, *b;
+	CHECK(pair(&a, &b, da, db, 1) == 0);
+	struct outcome oi, or;
+	/* b learns the roster first, then makes 40 more batches. */
+	session(b, a, &oi, &or);
+	CHECK_EQ_INT(oi.rc, 0);
+	for (int i = 0; i < 40; i++) {
+		char sql[200];
+		uint64_t seq;
+		snprintf(sql, sizeof sql, "INSERT INTO daylog(id, text) VALUES ('r%d', '%s')", i,
+			 "een regel die wat ruimte inneemt zodat de stroom lang genoeg is om te knippen");
+		CHECK_OK(plein_db_exec(b->db, sql));
+		CHECK_OK(plein_journal_seal(b, &seq));
+	}
+	plein_log_ref tip;
+	CHECK_OK(plein_log_tip(&tip, plein_site_log(b), b->id));
+	uint64_t total = tip.seq;
+	CHECK_EQ_INT(total, 41);
+	int cut = 0;
+	relayed_session(b, a, 12000, &oi, &or, &cut);
+	CHECK(cut);
+	CHECK(oi.done && oi.rc != 0 && or.done && or.rc != 0);
+	CHECK_OK(plein_log_tip(&tip, plein_site_log(a), b->id));
+	uint64_t kept = tip.seq;
+	printf("# cut after %zu of %zu batches; %llu of b's chain adopted\n", or.batches_in, oi.batches_out,
+	       (unsigned long long)kept);
+	CHECK(kept > 1 && kept < total);
+	/* The next session sends only the rest. */
+	relayed_session(b, a, 0, &oi, &or, &cut);
+	if (oi.rc)
+		printf("# %s / %s\n", oi.error, or.error);
+	CHECK_EQ_INT(oi.rc, 0);
+	CHECK_EQ_INT(oi.batches_out, total - kept);
+	CHECK_EQ_INT(or.accepted, total - kept);
+	CHECK_OK(plein_log_tip(&tip, plein_site_log(a), b->id));
+	CHECK_EQ_INT(tip.seq, total);
+	char ha[80], hb[80];
+	CHECK_OK(plein_digest_hex(a->db, ha));
+	CHECK_OK(plein_digest_hex(b->db, hb));
+	CHECK_STR(ha, hb);
+	plein_site_close(a);
+	plein_site_close(b);
+	test_rmdir(da);
+	test_rmdir(db);
 }
