@@ -98,18 +98,27 @@ static void lst_accept(struct evconnlistener *l, evutil_socket_t fd, struct sock
 	plein_tcp_accept(evconnlistener_get_base(l), c->s, fd, &c->lim, on_done, c->o);
 }
 
-static struct evconnlistener *listen_on(struct event_base *base, struct lctx *c, char hostport[64])
+/* Listen on an ephemeral port of 127.0.0.1; *port and hostport say which. */
+static struct evconnlistener *listen_any(struct event_base *base, evconnlistener_cb cb, void *arg, char hostport[64],
+					 int *port)
 {
 	struct sockaddr_in sin;
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	struct evconnlistener *l = evconnlistener_new_bind(base, lst_accept, c, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
+	struct evconnlistener *l = evconnlistener_new_bind(base, cb, arg, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
 							   8, (struct sockaddr *)&sin, sizeof sin);
 	socklen_t n = sizeof sin;
 	getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&sin, &n);
-	snprintf(hostport, 64, "127.0.0.1:%d", ntohs(sin.sin_port));
+	*port = ntohs(sin.sin_port);
+	snprintf(hostport, 64, "127.0.0.1:%d", *port);
 	return l;
+}
+
+static struct evconnlistener *listen_on(struct event_base *base, struct lctx *c, char hostport[64])
+{
+	int port;
+	return listen_any(base, lst_accept, c, hostport, &port);
 }
 
 /* A full session: initiator `from` to responder `to`. */
@@ -512,23 +521,16 @@ static void relayed_session(plein_site *b, plein_site *a, size_t cut_after, stru
 	plein_tcp_limits_default(&c.lim);
 	c.lim.chunk_batches = 4; /* store every 4 batches */
 	char hp[64], rp[64];
-	struct evconnlistener *l = listen_on(base, &c, hp);
+	int port;
+	struct evconnlistener *l = listen_any(base, lst_accept, &c, hp, &port);
 	struct relay r;
 	memset(&r, 0, sizeof r);
 	r.base = base;
 	r.cut_after = cut_after;
 	r.to.sin_family = AF_INET;
 	r.to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	r.to.sin_port = htons((uint16_t)atoi(strchr(hp, ':') + 1));
-	struct lctx dummy;
-	(void)dummy;
-	struct sockaddr_in sin = r.to;
-	sin.sin_port = 0;
-	struct evconnlistener *rl = evconnlistener_new_bind(base, relay_accept, &r, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
-							    8, (struct sockaddr *)&sin, sizeof sin);
-	socklen_t n = sizeof sin;
-	getsockname(evconnlistener_get_fd(rl), (struct sockaddr *)&sin, &n);
-	snprintf(rp, sizeof rp, "127.0.0.1:%d", ntohs(sin.sin_port));
+	r.to.sin_port = htons((uint16_t)port);
+	struct evconnlistener *rl = listen_any(base, relay_accept, &r, rp, &port);
 	memset(oi, 0, sizeof *oi);
 	memset(or, 0, sizeof *or);
 	if (plein_tcp_connect(base, b, rp, NULL, on_done, oi) == 0)
