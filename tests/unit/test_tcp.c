@@ -121,20 +121,29 @@ static struct evconnlistener *listen_on(struct event_base *base, struct lctx *c,
 	return listen_any(base, lst_accept, c, hostport, &port);
 }
 
-/* A full session: initiator `from` to responder `to`. */
-static void session(plein_site *from, plein_site *to, struct outcome *oi, struct outcome *or)
+/* A full session: initiator `from` to responder `to`, both with lim
+ * (NULL: the defaults). */
+static void session_lim(plein_site *from, plein_site *to, struct outcome *oi, struct outcome *or,
+			const plein_tcp_limits *lim)
 {
 	struct event_base *base = event_base_new();
 	struct lctx c = { to, or, { 0 } };
 	plein_tcp_limits_default(&c.lim);
+	if (lim)
+		c.lim = *lim;
 	char hp[64];
 	struct evconnlistener *l = listen_on(base, &c, hp);
 	memset(oi, 0, sizeof *oi);
 	memset(or, 0, sizeof *or);
-	if (plein_tcp_connect(base, from, hp, NULL, on_done, oi) == 0)
+	if (plein_tcp_connect(base, from, hp, lim, on_done, oi) == 0)
 		run(base, oi, or);
 	evconnlistener_free(l);
 	event_base_free(base);
+}
+
+static void session(plein_site *from, plein_site *to, struct outcome *oi, struct outcome *or)
+{
+	session_lim(from, to, oi, or, NULL);
 }
 
 TEST(tcp_sync_both_ways_then_nothing_changed_is_one_round_trip)
@@ -581,6 +590,42 @@ TEST(tcp_interrupted_transfer_resumes_where_it_stopped)
 	CHECK_EQ_INT(or.accepted, total - kept);
 	CHECK_OK(plein_log_tip(&tip, plein_site_log(a), b->id));
 	CHECK_EQ_INT(tip.seq, total);
+	char ha[80], hb[80];
+	CHECK_OK(plein_digest_hex(a->db, ha));
+	CHECK_OK(plein_digest_hex(b->db, hb));
+	CHECK_STR(ha, hb);
+	plein_site_close(a);
+	plein_site_close(b);
+	test_rmdir(da);
+	test_rmdir(db);
+}
+
+TEST(tcp_batches_larger_than_a_frame_go_in_pieces)
+{
+	char da[256], db[256];
+	plein_site *a, *b;
+	CHECK(pair(&a, &b, da, db, 1) == 0);
+	/* Batches of several KiB over frames of at most 1 KiB. */
+	for (int i = 0; i < 5; i++) {
+		char sql[8300];
+		uint64_t seq;
+		int n = snprintf(sql, sizeof sql, "INSERT INTO daylog(id, text) VALUES ('big%d', '", i);
+		for (int k = 0; k < 8000; k++)
+			sql[n++] = (char)('a' + randombytes_uniform(26)); /* incompressible enough */
+		snprintf(sql + n, sizeof sql - (size_t)n, "')");
+		CHECK_OK(plein_db_exec(b->db, sql));
+		CHECK_OK(plein_journal_seal(b, &seq));
+	}
+	plein_tcp_limits lim;
+	plein_tcp_limits_default(&lim);
+	lim.max_frame = 1024;
+	struct outcome oi, or;
+	session_lim(b, a, &oi, &or, &lim);
+	if (oi.rc)
+		printf("# %s / %s\n", oi.error, or.error);
+	CHECK_EQ_INT(oi.rc, 0);
+	CHECK_EQ_INT(or.accepted, 6);
+	CHECK(oi.bytes_out > 5 * 4096);
 	char ha[80], hb[80];
 	CHECK_OK(plein_digest_hex(a->db, ha));
 	CHECK_OK(plein_digest_hex(b->db, hb));
