@@ -14,6 +14,7 @@
 #include "plein/log.h"
 #include "plein/peer.h"
 #include "plein/remote.h"
+#include "plein/tcp.h"
 #include "plein/validate.h"
 #include "plein/verify.h"
 
@@ -123,12 +124,46 @@ static const char *without_batch_prefix(const plein_ingest_note *n)
 	return n->reason;
 }
 
+/* What a sync brought in, as the summary line and one line per note. */
+static void print_ingest(const char *label, const plein_ingest_report *rep, size_t out)
+{
+	printf("%s: %zu batches received, %zu sent", label, rep->accepted + rep->released, out);
+	if (rep->held)
+		printf(", %zu held", rep->held);
+	if (rep->rejected)
+		printf(", %zu refused", rep->rejected);
+	if (rep->forks)
+		printf(", %zu fork proofs kept", rep->forks);
+	printf("\n");
+	for (size_t i = 0; i < rep->nnotes; i++)
+		fprintf(stderr, "plein: %s: batch %" PRIu64 " of %s: %s\n", label, rep->notes[i].seq, rep->notes[i].site,
+			without_batch_prefix(&rep->notes[i]));
+}
+
+/* A peer over TCP (include/plein/tcp.h): one session does both ways. */
+static int sync_tcp(plein_site *s, const char *label, const char *hostport)
+{
+	plein_tcp_result r;
+	int rc = plein_tcp_sync(&r, s, hostport);
+	const plein_ingest_report *rep = &r.ingest;
+	record(s, label, rc < 0 ? r.error : NULL, rep->accepted + rep->released, r.batches_out,
+	       (size_t)r.bytes_in, (size_t)r.bytes_out);
+	if (rc < 0)
+		rc = plein_fail(rc, "%s: %s", label, r.error);
+	else
+		print_ingest(label, rep, r.batches_out);
+	if (rc == 0 && (rep->rejected || rep->forks))
+		rc = plein_fail(PLEIN_EREJECT, "%s: %zu batch(es) refused; the rest was synced (see the lines above)",
+				label, rep->rejected + rep->forks);
+	plein_tcp_result_free(&r);
+	return rc;
+}
+
 /* One peer: fetch into incoming, verify and apply, push what it lacks. */
 static int sync_one(plein_site *s, const char *label, const char *url, const char *key)
 {
 	if (strncmp(url, "tcp://", 6) == 0)
-		return plein_fail(PLEIN_ERR, "%s: sync over tcp:// is not built yet in this version of plein; "
-					     "use a git remote or a path (a USB stick)", label);
+		return sync_tcp(s, label, url + 6);
 	plein_remote_result fetched, pushed;
 	plein_ingest_report rep;
 	memset(&fetched, 0, sizeof fetched);
@@ -163,17 +198,7 @@ static int sync_one(plein_site *s, const char *label, const char *url, const cha
 		plein_fail(rc, "%s: %s", label, msg);
 	} else {
 		record(s, label, NULL, rep.accepted + rep.released, out, fetched.received_bytes, pushed.sent_bytes);
-		printf("%s: %zu batches received, %zu sent", label, rep.accepted + rep.released, out);
-		if (rep.held)
-			printf(", %zu held", rep.held);
-		if (rep.rejected)
-			printf(", %zu refused", rep.rejected);
-		if (rep.forks)
-			printf(", %zu fork proofs kept", rep.forks);
-		printf("\n");
-		for (size_t i = 0; i < rep.nnotes; i++)
-			fprintf(stderr, "plein: %s: batch %" PRIu64 " of %s: %s\n", label, rep.notes[i].seq, rep.notes[i].site,
-				without_batch_prefix(&rep.notes[i]));
+		print_ingest(label, &rep, out);
 		size_t unsent = 0;
 		for (size_t i = 0; i < pushed.nrefs; i++)
 			if (pushed.refs[i].status == PLEIN_REMOTE_DIVERGED || pushed.refs[i].status == PLEIN_REMOTE_REJECTED) {
