@@ -96,6 +96,14 @@ void daemon_local_check(srv *d, int force)
 	if (memcmp(fp, d->vector, sizeof fp) != 0) {
 		memcpy(d->vector, fp, sizeof fp);
 		plein_dlog_debug("the version vector moved");
+		/* The log is the truth: a writer killed between storing batches
+		 * and applying them (a sync stopped, kill -9) left the replica
+		 * behind; bring it up to date before passing anything on. */
+		uint64_t applied = 0;
+		if (plein_journal_catch_up(d->s, &applied) < 0)
+			plein_dlog_warn("cannot apply what the log holds: %s", plein_error());
+		else if (applied)
+			plein_dlog_info("applied %llu batches the log held and the replica lacked", (unsigned long long)applied);
 		peers_vector_changed(d);
 	}
 }
