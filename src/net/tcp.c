@@ -532,8 +532,9 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	} else if (ss->state == S_CLOSING) {
 		finish(ss, 0);
 	} else if (what & BEV_EVENT_EOF) {
-		finish(ss, plein_fail(PLEIN_ERR, "%s hung up before the sync was complete%s", ss->where,
-				      ss->state == S_HS ? " (during the handshake: is this site on its roster?)" : ""));
+		finish(ss, plein_fail(PLEIN_ERR, "%s hung up %s", ss->where,
+				      ss->state <= S_HS ? "during the handshake (is it in another network?)"
+							: "before the sync was complete"));
 	} else if (ss->state == S_CONNECT) {
 		int dns = bufferevent_socket_get_dns_error(bev);
 		finish(ss, plein_fail(PLEIN_ERR, "cannot reach %s: %s", ss->where,

@@ -4,7 +4,8 @@
  * Listens on an ephemeral port of 127.0.0.1, writes the port to PORT_FILE,
  * and prints one line per finished session:
  *   session rc=0 peer=ID in=N out=N accepted=N rejected=N error=...
- * Exits after SESSIONS sessions (0 or absent: runs until SIGTERM). */
+ * Exits after SESSIONS sessions (0 or absent: runs until SIGTERM).
+ * TCP_RESPONDER_IDLE_MS sets the idle limit (default: plein's). */
 #include <arpa/inet.h>
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -45,7 +46,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	uint64_t seq = 0;
 	if (!plein_journal_paused(site) && plein_journal_seal(site, &seq) < 0)
 		fprintf(stderr, "tcp_responder: %s\n", plein_error());
-	if (plein_tcp_accept(base, site, fd, NULL, session_done, NULL) < 0) {
+	plein_tcp_limits lim;
+	plein_tcp_limits_default(&lim);
+	if (getenv("TCP_RESPONDER_IDLE_MS")) /* fault tests: a stalled session ends sooner */
+		lim.idle_ms = atoi(getenv("TCP_RESPONDER_IDLE_MS"));
+	if (plein_tcp_accept(base, site, fd, &lim, session_done, NULL) < 0) {
 		printf("session rc=%d peer=- error=%s\n", plein_error_code(), plein_error());
 		fflush(stdout);
 	}
