@@ -17,6 +17,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include "loopback.h"
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
@@ -218,23 +219,9 @@ int main(int argc, char **argv)
 	target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	target.sin_port = htons((uint16_t)atoi(argv[2]));
 	base = event_base_new();
-	struct sockaddr_in sin = target;
-	sin.sin_port = 0;
-	struct evconnlistener *l = evconnlistener_new_bind(base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
-							   16, (struct sockaddr *)&sin, sizeof sin);
-	if (!l) {
-		perror("faultproxy: listen");
+	struct evconnlistener *l = loopback_listen(base, on_accept, NULL, argv[1], "faultproxy");
+	if (!l)
 		return 2;
-	}
-	socklen_t slen = sizeof sin;
-	getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&sin, &slen);
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp", argv[1]);
-	FILE *f = fopen(tmp, "w");
-	if (!f || fprintf(f, "%d\n", ntohs(sin.sin_port)) < 0 || fclose(f) != 0 || rename(tmp, argv[1]) != 0) {
-		perror("faultproxy: port file");
-		return 2;
-	}
 	struct event *term = evsignal_new(base, SIGTERM, on_signal, NULL);
 	event_add(term, NULL);
 	event_base_dispatch(base);
