@@ -68,14 +68,6 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static int sh(const char *fmt, const char *a, const char *b) __attribute__((format(printf, 1, 0)));
-
-static int sh(const char *fmt, const char *a, const char *b)
-{
-	char cmd[10000];
-	snprintf(cmd, sizeof cmd, fmt, a, b);
-	return system(cmd);
-}
 
 /* ---- the sites ---- */
 
@@ -147,6 +139,21 @@ static void make_dest(const char *dir, const char *src)
 
 /* ---- the two sides, each its own process ---- */
 
+/* Peak RSS of this process in KiB. VmHWM, not ru_maxrss: the latter
+ * carries the forking parent's peak across exec. */
+static long peak_rss(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kib = atol(line + 6);
+	if (f)
+		fclose(f);
+	return kib;
+}
+
 static struct event_base *base;
 static plein_tcp_result last;
 
@@ -192,6 +199,11 @@ static int serve(const char *dir, const char *portfile)
 	evconnlistener_free(l);
 	event_base_free(base);
 	plein_site_close(s);
+	snprintf(tmp, sizeof tmp, "%s.rss", portfile);
+	if ((f = fopen(tmp, "w"))) {
+		fprintf(f, "%ld\n", peak_rss());
+		fclose(f);
+	}
 	if (last.rc)
 		fprintf(stderr, "bench_tcp: serving: %s\n", last.error);
 	return last.rc ? 2 : 0;
@@ -209,11 +221,11 @@ static int pull(const char *dir, const char *port, const char *out)
 	snprintf(hp, sizeof hp, "127.0.0.1:%s", port);
 	if (plein_tcp_sync(&r, s, hp) < 0)
 		die("syncing");
-	FILE *f = fopen(out, "w");
-	fprintf(f, "%" PRIu64 " %" PRIu64 " %zu %u\n", r.bytes_in, r.bytes_out, r.batches_in, r.round_trips);
-	fclose(f);
 	plein_tcp_result_free(&r);
 	plein_site_close(s);
+	FILE *f = fopen(out, "w");
+	fprintf(f, "%" PRIu64 " %" PRIu64 " %zu %u %ld\n", r.bytes_in, r.bytes_out, r.batches_in, r.round_trips, peak_rss());
+	fclose(f);
 	return 0;
 }
 
@@ -239,7 +251,7 @@ static pid_t spawn(char *const argv[])
 
 static void one_sync(struct sync_run *out, const char *src, const char *dst, const char *tmp)
 {
-	char portfile[4096], resfile[4096], port[32] = "";
+	char portfile[4096], resfile[4200], port[32] = "";
 	snprintf(portfile, sizeof portfile, "%s/port", tmp);
 	snprintf(resfile, sizeof resfile, "%s/result", tmp);
 	unlink(portfile);
@@ -267,11 +279,15 @@ static void one_sync(struct sync_run *out, const char *src, const char *dst, con
 		fprintf(stderr, "bench_tcp: a side failed (pull: %d, serve: %d)\n", st1, st2);
 		exit(2);
 	}
-	out->rss_pull = ru1.ru_maxrss;
-	out->rss_serve = ru2.ru_maxrss;
+	(void)ru1;
+	(void)ru2;
 	FILE *f = fopen(resfile, "r");
-	if (!f || fscanf(f, "%" SCNu64 " %" SCNu64 " %zu %u", &out->bytes_in, &out->bytes_out, &out->batches,
-			 &out->round_trips) != 4)
+	if (!f || fscanf(f, "%" SCNu64 " %" SCNu64 " %zu %u %ld", &out->bytes_in, &out->bytes_out, &out->batches,
+			 &out->round_trips, &out->rss_pull) != 5)
+		exit(2);
+	fclose(f);
+	snprintf(resfile, sizeof resfile, "%s.rss", portfile);
+	if (!(f = fopen(resfile, "r")) || fscanf(f, "%ld", &out->rss_serve) != 1)
 		exit(2);
 	fclose(f);
 }
@@ -336,8 +352,10 @@ int main(int argc, char **argv)
 				one_sync(&r, src, dst, tmp);
 				t_tcp[k] = r.secs;
 			} else {
+				char cmd[10000];
+				snprintf(cmd, sizeof cmd, "git clone -q --bare --mirror 'file://%s' '%s'", log, clone);
 				double t0 = now();
-				if (sh("git clone -q --bare --mirror 'file://%s' '%s'", log, clone) != 0)
+				if (system(cmd) != 0)
 					return 2;
 				t_git[k] = now() - t0;
 			}
@@ -365,6 +383,7 @@ int main(int argc, char **argv)
 	printf("RESULT tcp_over_git_clone %.3f\nRESULT wire_over_pack %.3f\nRESULT rss_responder_kib %ld\n"
 	       "RESULT rss_initiator_kib %ld\nRESULT idle_bytes_out %" PRIu64 "\nRESULT idle_bytes_in %" PRIu64 "\n",
 	       median(ratio, runs), (double)wire / (double)pack, r.rss_serve, r.rss_pull, idle.bytes_out, idle.bytes_in);
-	sh("rm -rf '%s'%s", tmp, "");
-	return 0;
+	char rm[200];
+	snprintf(rm, sizeof rm, "rm -rf '%s'", tmp);
+	return system(rm) == 0 ? 0 : 2;
 }
