@@ -23,6 +23,11 @@ typedef struct plein_tcp_limits {
 	size_t max_frame;     /* bytes of one decrypted frame */
 	int handshake_ms;     /* the handshake must finish within this */
 	int idle_ms;          /* a session with no progress this long is cut */
+	/* Received batches are stored and ingested in chunks of at most this
+	 * many batches or bytes: an interrupted transfer keeps every whole
+	 * chunk, and memory stays bounded. */
+	size_t chunk_batches;
+	size_t chunk_bytes;
 } plein_tcp_limits;
 
 /* The defaults (documented in docs/tcp-sync.md). */
@@ -47,7 +52,10 @@ typedef void (*plein_tcp_done_cb)(plein_tcp_result *r, void *arg);
 int plein_tcp_accept(struct event_base *base, plein_site *s, evutil_socket_t fd,
 		const plein_tcp_limits *lim, plein_tcp_done_cb cb, void *arg);
 
-/* Connect to "HOST:PORT" and sync (the initiator side). */
+/* Connect to "HOST:PORT" ("[V6]:PORT"; "tcp://" in front is allowed) and
+ * sync (the initiator side). A bad address: PLEIN_EINVAL, nothing
+ * started; every later failure reaches cb. Names resolve with
+ * getaddrinfo, which blocks briefly. */
 int plein_tcp_connect(struct event_base *base, plein_site *s, const char *hostport,
 		const plein_tcp_limits *lim, plein_tcp_done_cb cb, void *arg);
 

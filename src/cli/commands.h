@@ -69,6 +69,8 @@ int cmd_not_built(cli_ctx *ctx);
 
 /* cmd_forget.c */
 int cmd_forget(cli_ctx *ctx);
+/* cmd_serve.c: the daemon */
+int cmd_serve(cli_ctx *ctx);
 
 /* cmd_conflicts.c */
 int cmd_conflicts(cli_ctx *ctx);
