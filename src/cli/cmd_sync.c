@@ -21,11 +21,6 @@
 #include "plein/validate.h"
 #include "plein/verify.h"
 
-int cmd_not_built(cli_ctx *ctx)
-{
-	return plein_fail(PLEIN_ERR, "'plein %s' is not built yet in this version of plein", ctx->cmd->name);
-}
-
 static int valid_peer_name(const char *name)
 {
 	if (!*name || strlen(name) > 40 || plein_log_check_key(name) < 0)

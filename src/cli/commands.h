@@ -65,7 +65,6 @@ int cmd_peer_list(cli_ctx *ctx);
 int cmd_peer_remove(cli_ctx *ctx);
 int cmd_sync(cli_ctx *ctx);
 int cmd_verify(cli_ctx *ctx);
-int cmd_not_built(cli_ctx *ctx);
 
 /* cmd_forget.c */
 int cmd_forget(cli_ctx *ctx);
