@@ -28,9 +28,11 @@
 
 #include "plein/buf.h"
 #include "plein/capture.h"
+#include "plein/erase.h"
 #include "plein/error.h"
 #include "plein/http.h"
 #include "plein/journal.h"
+#include "plein/retention.h"
 #include "plein/log.h"
 
 #define TICK_MS 250
@@ -106,6 +108,31 @@ void daemon_local_check(srv *d, int force)
 			plein_dlog_info("applied %llu batches the log held and the replica lacked", (unsigned long long)applied);
 		peers_vector_changed(d);
 	}
+}
+
+/* Personal data past its retention period goes on a site that only runs
+ * the daemon (and the HTTP face) too, not just at the next plein command:
+ * every [retention] check_every seconds (600). Like main.c: erase, seal
+ * the erasure, purge the stored parts (docs/erasure.md). */
+
+static void daemon_retention(srv *d)
+{
+	double now = daemon_now();
+	if (now < d->retention_at)
+		return;
+	int every = plein_conf_get_int(d->s->conf, "retention.check_every", 600);
+	d->retention_at = now + (every > 0 ? every : 600);
+	size_t n = 0;
+	if (plein_retention_run(d->s, &n) < 0) {
+		plein_dlog_warn("retention: %s; trying again later", plein_error());
+		return;
+	}
+	if (!n)
+		return;
+	plein_dlog_info("retention: erased the personal data of %zu record%s", n, n == 1 ? "" : "s");
+	daemon_local_check(d, 1);
+	if (!d->seal_failed && !plein_journal_paused(d->s) && plein_erase_apply(d->s, NULL) < 0)
+		plein_dlog_warn("retention: the erased values are not purged from log.git yet: %s", plein_error());
 }
 
 static void on_http_write(void *arg)
@@ -186,6 +213,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	peers_load(d);
 	daemon_local_check(d, 0);
+	daemon_retention(d);
 	peers_run(d);
 }
 

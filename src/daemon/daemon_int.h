@@ -64,6 +64,7 @@ typedef struct srv {
 	int changed;            /* HTTP wrote, or a session brought batches */
 	int seal_failed;
 	unsigned char vector[16]; /* fingerprint of the version vector */
+	double retention_at;    /* when retention runs next (docs/erasure.md) */
 	/* the git sync running in a child (one at a time) */
 	child *git;
 	peer *git_peer;

@@ -117,4 +117,20 @@ fi
 t "--max-connections must be a number"
 expect_fail 1 "--max-connections must be a whole number" plein -C a serve --max-connections lots
 
+t "retention runs in the daemon too: old contact details go with no plein command run"
+printf '\n[retention]\ncheck_every = 1\n' >>a/plein.conf
+P=$(plein -C a partner add --name "Juridisch Loket")
+: >a.log
+PLEIN_NOW=$(( $(date +%s) + 100 * 86400 )) serve a   # 100 days on: past the 90 of a referral
+wait_log a "plein serve: site"
+R=$(plein -C a referral add --to "$P" --theme juridisch --contact-name "Marieke Verbeek" --contact-phone 0612345678)
+erased() { sqlite3 -cmd ".timeout 10000" a/plein.db "SELECT count(*) FROM referral WHERE id = '$R' AND contact IS NULL" | grep -qx 1; }
+if wait_for erased && wait_log a "info: retention: erased the personal data of 1 record" &&
+   sqlite3 -cmd ".timeout 10000" a/plein.db "SELECT reason FROM erasure WHERE id = 'referral:$R'" | grep -qx expired; then
+	pass; else fail "$(tr '\n' ' ' <a.log)"; fi
+stop a TERM
+
+t "the erasure is sealed and the log still verifies"
+ok_if sh -c "'$PLEIN' -C a verify >/dev/null"
+
 done_testing
