@@ -113,6 +113,14 @@ int plein_log_append(plein_log *log, const plein_log_batch *b);
 #define PLEIN_LOG_PACK_MIN 8
 int plein_log_append_run(size_t *out_added, plein_log *log, const plein_log_batch *b, size_t n);
 
+/* plein_log_append_run onto refs/plein/incoming/<key>/<site> instead of
+ * the verified chains: for batches that arrive over TCP, to be verified
+ * and adopted by plein_ingest. An incoming ref that does not exist yet
+ * starts on top of the site's verified chain (so the result is a whole
+ * chain); one left by an interrupted session is continued. */
+int plein_log_append_incoming(size_t *out_added, plein_log *log, const char *key,
+		const plein_log_batch *b, size_t n);
+
 /* The tip of a site's chain; seq 0 and commit "" when it has none. */
 int plein_log_tip(plein_log_ref *out, plein_log *log, const char *site);
 

@@ -77,4 +77,8 @@ void plein_remote_key(char *out, const char *url);
 /* A name for a status, for listings: "same", "pushed", ... */
 const char *plein_remote_status_name(plein_remote_status s);
 
+/* The filesystem path of a local URL (a path or file://; malloc'd), or
+ * NULL for a network URL (scp-like user@host:path is ssh). */
+char *plein_remote_local_path(const char *url);
+
 #endif

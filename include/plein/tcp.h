@@ -23,6 +23,11 @@ typedef struct plein_tcp_limits {
 	size_t max_frame;     /* bytes of one decrypted frame */
 	int handshake_ms;     /* the handshake must finish within this */
 	int idle_ms;          /* a session with no progress this long is cut */
+	/* Received batches are stored and ingested in chunks of at most this
+	 * many batches or bytes: an interrupted transfer keeps every whole
+	 * chunk, and memory stays bounded. */
+	size_t chunk_batches;
+	size_t chunk_bytes;
 } plein_tcp_limits;
 
 /* The defaults (documented in docs/tcp-sync.md). */

@@ -12,7 +12,9 @@
 #include "plein/journal.h"
 #include "plein/json.h"
 #include "plein/log.h"
+#include "plein/peer.h"
 #include "plein/remote.h"
+#include "plein/tcp.h"
 #include "plein/validate.h"
 #include "plein/verify.h"
 
@@ -100,26 +102,8 @@ int cmd_peer_list(cli_ctx *ctx)
 
 static void record(plein_site *s, const char *peer, const char *error, size_t in, size_t out, size_t bin, size_t bout)
 {
-	sqlite3_stmt *st = plein_db_stmt(s->db,
-		"INSERT INTO plein_peer_state(peer, last_ok, last_error, last_error_at, batches_in, batches_out, bytes_in, bytes_out)"
-		" VALUES (?1, CASE WHEN ?2 IS NULL THEN strftime('%Y-%m-%dT%H:%M:%SZ','now') END, ?2,"
-		"         CASE WHEN ?2 IS NOT NULL THEN strftime('%Y-%m-%dT%H:%M:%SZ','now') END, ?3, ?4, ?5, ?6)"
-		" ON CONFLICT(peer) DO UPDATE SET"
-		"  last_ok = coalesce(excluded.last_ok, last_ok),"
-		"  last_error = CASE WHEN ?2 IS NULL THEN last_error ELSE ?2 END,"
-		"  last_error_at = coalesce(excluded.last_error_at, last_error_at),"
-		"  batches_in = batches_in + ?3, batches_out = batches_out + ?4,"
-		"  bytes_in = bytes_in + ?5, bytes_out = bytes_out + ?6");
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
-	if (error)
-		sqlite3_bind_text(st, 2, error, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, (int64_t)in);
-	sqlite3_bind_int64(st, 4, (int64_t)out);
-	sqlite3_bind_int64(st, 5, (int64_t)bin);
-	sqlite3_bind_int64(st, 6, (int64_t)bout);
-	plein_db_step_done(s->db, st);
+	plein_peer_moved m = { in, out, bin, bout };
+	plein_peer_record(s, peer, error, &m);
 }
 
 static void progress(const char *stage, size_t done, size_t total, size_t bytes, void *payload)
@@ -140,12 +124,46 @@ static const char *without_batch_prefix(const plein_ingest_note *n)
 	return n->reason;
 }
 
+/* What a sync brought in, as the summary line and one line per note. */
+static void print_ingest(const char *label, const plein_ingest_report *rep, size_t out)
+{
+	printf("%s: %zu batches received, %zu sent", label, rep->accepted + rep->released, out);
+	if (rep->held)
+		printf(", %zu held", rep->held);
+	if (rep->rejected)
+		printf(", %zu refused", rep->rejected);
+	if (rep->forks)
+		printf(", %zu fork proofs kept", rep->forks);
+	printf("\n");
+	for (size_t i = 0; i < rep->nnotes; i++)
+		fprintf(stderr, "plein: %s: batch %" PRIu64 " of %s: %s\n", label, rep->notes[i].seq, rep->notes[i].site,
+			without_batch_prefix(&rep->notes[i]));
+}
+
+/* A peer over TCP (include/plein/tcp.h): one session does both ways. */
+static int sync_tcp(plein_site *s, const char *label, const char *hostport)
+{
+	plein_tcp_result r;
+	int rc = plein_tcp_sync(&r, s, hostport);
+	const plein_ingest_report *rep = &r.ingest;
+	record(s, label, rc < 0 ? r.error : NULL, rep->accepted + rep->released, r.batches_out,
+	       (size_t)r.bytes_in, (size_t)r.bytes_out);
+	if (rc < 0)
+		rc = plein_fail(rc, "%s: %s", label, r.error);
+	else
+		print_ingest(label, rep, r.batches_out);
+	if (rc == 0 && (rep->rejected || rep->forks))
+		rc = plein_fail(PLEIN_EREJECT, "%s: %zu batch(es) refused; the rest was synced (see the lines above)",
+				label, rep->rejected + rep->forks);
+	plein_tcp_result_free(&r);
+	return rc;
+}
+
 /* One peer: fetch into incoming, verify and apply, push what it lacks. */
 static int sync_one(plein_site *s, const char *label, const char *url, const char *key)
 {
 	if (strncmp(url, "tcp://", 6) == 0)
-		return plein_fail(PLEIN_ERR, "%s: sync over tcp:// is not built yet in this version of plein; "
-					     "use a git remote or a path (a USB stick)", label);
+		return sync_tcp(s, label, url + 6);
 	plein_remote_result fetched, pushed;
 	plein_ingest_report rep;
 	memset(&fetched, 0, sizeof fetched);
@@ -180,17 +198,7 @@ static int sync_one(plein_site *s, const char *label, const char *url, const cha
 		plein_fail(rc, "%s: %s", label, msg);
 	} else {
 		record(s, label, NULL, rep.accepted + rep.released, out, fetched.received_bytes, pushed.sent_bytes);
-		printf("%s: %zu batches received, %zu sent", label, rep.accepted + rep.released, out);
-		if (rep.held)
-			printf(", %zu held", rep.held);
-		if (rep.rejected)
-			printf(", %zu refused", rep.rejected);
-		if (rep.forks)
-			printf(", %zu fork proofs kept", rep.forks);
-		printf("\n");
-		for (size_t i = 0; i < rep.nnotes; i++)
-			fprintf(stderr, "plein: %s: batch %" PRIu64 " of %s: %s\n", label, rep.notes[i].seq, rep.notes[i].site,
-				without_batch_prefix(&rep.notes[i]));
+		print_ingest(label, &rep, out);
 		size_t unsent = 0;
 		for (size_t i = 0; i < pushed.nrefs; i++)
 			if (pushed.refs[i].status == PLEIN_REMOTE_DIVERGED || pushed.refs[i].status == PLEIN_REMOTE_REJECTED) {

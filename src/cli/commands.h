@@ -63,6 +63,9 @@ int cmd_sync(cli_ctx *ctx);
 int cmd_verify(cli_ctx *ctx);
 int cmd_not_built(cli_ctx *ctx);
 
+/* cmd_serve.c: the daemon */
+int cmd_serve(cli_ctx *ctx);
+
 /* cmd_conflicts.c */
 int cmd_conflicts(cli_ctx *ctx);
 

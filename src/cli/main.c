@@ -75,7 +75,8 @@ const struct cli_command cli_commands[] = {
 	/* Sync and integrity */
 	{ "status", cmd_status, "[--json]", "This site: identity, schema, unsealed changes, records." },
 	{ "digest", cmd_digest, "", "Hex hash of the canonical synced state." },
-	{ "serve", cmd_not_built, "[--listen HOST:PORT] [--http HOST:PORT]", "Run the daemon in the foreground." },
+	{ "serve", cmd_serve, "[--listen HOST:PORT] [--http HOST:PORT] [--interval SECONDS] [--max-connections N] [--verbose]",
+	  "Run the daemon in the foreground: accept peers, sync on a schedule and soon after a change; SIGTERM stops it." },
 	{ "peer add", cmd_peer_add, "NAME URL", "Add a named peer." },
 	{ "peer list", cmd_peer_list, "[--json]", "List the peers." },
 	{ "peer remove", cmd_peer_remove, "NAME", "Remove a peer." },

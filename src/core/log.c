@@ -1319,13 +1319,17 @@ int plein_log_append(plein_log *log, const plein_log_batch *b)
 struct run_site {
 	const char *site;
 	char ref[PLEIN_LOG_REF_MAX];
-	struct tip old;   /* the tip before the run */
+	struct tip old;   /* the tip of ref before the run */
+	/* What the run builds on: old, or for a new incoming ref the site's
+	 * verified chain. */
+	char base_ref[PLEIN_LOG_REF_MAX];
+	struct tip base;
 	uint64_t seq;     /* highest seq stored or queued */
 	git_oid cur;      /* commit of seq once written */
 	int have_cur, added;
 };
 
-static struct run_site *run_site_get(struct run_site *v, size_t *n, const char *site)
+static struct run_site *run_site_get(struct run_site *v, size_t *n, const char *site, const char *key)
 {
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp(v[i].site, site) == 0)
@@ -1333,14 +1337,17 @@ static struct run_site *run_site_get(struct run_site *v, size_t *n, const char *
 	struct run_site *s = &v[(*n)++];
 	memset(s, 0, sizeof *s);
 	s->site = site;
-	site_ref(s->ref, site);
+	if (key)
+		snprintf(s->ref, sizeof s->ref, INCOMING "%s/%s", key, site);
+	else
+		site_ref(s->ref, site);
 	return s;
 }
 
 /* Decide for every batch of the run: new (isnew[i] = 1), already stored
  * (skip), or refuse the run. */
 static int run_plan(struct run_site *sites, size_t *nsites, char *isnew, size_t *out_new,
-		plein_log *log, const plein_log_batch *b, size_t n)
+		plein_log *log, const char *key, const plein_log_batch *b, size_t n)
 {
 	int rc = 0;
 	*out_new = 0;
@@ -1348,11 +1355,18 @@ static int run_plan(struct run_site *sites, size_t *nsites, char *isnew, size_t 
 		if ((rc = check_batch(&b[i])) < 0)
 			return rc;
 		size_t before = *nsites;
-		struct run_site *s = run_site_get(sites, nsites, b[i].site);
+		struct run_site *s = run_site_get(sites, nsites, b[i].site, key);
 		if (*nsites != before) {
 			if ((rc = read_tip(&s->old, log, s->ref)) < 0 || (rc = check_parent(&b[i], &s->old, s->ref)) < 0)
 				return rc;
-			s->seq = s->old.seq;
+			s->base = s->old;
+			strcpy(s->base_ref, s->ref);
+			if (key && !s->old.have) {
+				site_ref(s->base_ref, b[i].site);
+				if ((rc = read_tip(&s->base, log, s->base_ref)) < 0)
+					return rc;
+			}
+			s->seq = s->base.seq;
 		}
 		if (b[i].seq > s->seq + 1)
 			return gap_fail(&b[i], s->seq);
@@ -1362,8 +1376,8 @@ static int run_plan(struct run_site *sites, size_t *nsites, char *isnew, size_t 
 			(*out_new)++;
 			continue;
 		}
-		if (b[i].seq <= s->old.seq) {
-			rc = compare_stored(log, s->ref, &b[i]);
+		if (b[i].seq <= s->base.seq) {
+			rc = compare_stored(log, s->base_ref, &b[i]);
 			if (rc < 0)
 				return rc;
 			continue;
@@ -1385,8 +1399,8 @@ static int run_write(struct run_site *sites, size_t nsites, const char *isnew, c
 	for (size_t i = 0; i < n; i++) {
 		if (!isnew[i])
 			continue;
-		struct run_site *s = run_site_get(sites, &nsites, b[i].site);
-		const git_oid *parent = s->have_cur ? &s->cur : s->old.have ? &s->old.oid : NULL;
+		struct run_site *s = run_site_get(sites, &nsites, b[i].site, NULL);
+		const git_oid *parent = s->have_cur ? &s->cur : s->base.have ? &s->base.oid : NULL;
 		git_oid id;
 		int rc = put_batch(&id, sk, &b[i], parent);
 		if (rc < 0)
@@ -1448,7 +1462,7 @@ static int run_refs(struct run_site *sites, size_t nsites, plein_log *log)
 	return rc;
 }
 
-int plein_log_append_run(size_t *out_added, plein_log *log, const plein_log_batch *b, size_t n)
+static int append_run(size_t *out_added, plein_log *log, const char *key, const plein_log_batch *b, size_t n)
 {
 	struct run_site *sites = plein_xcalloc(n ? n : 1, sizeof *sites);
 	char *isnew = plein_xcalloc(n ? n : 1, 1);
@@ -1457,7 +1471,7 @@ int plein_log_append_run(size_t *out_added, plein_log *log, const plein_log_batc
 	int rc;
 	if (out_added)
 		*out_added = 0;
-	if ((rc = run_plan(sites, &nsites, isnew, &nnew, log, b, n)) < 0 || nnew == 0)
+	if ((rc = run_plan(sites, &nsites, isnew, &nnew, log, key, b, n)) < 0 || nnew == 0)
 		goto done;
 	if (nnew >= PLEIN_LOG_PACK_MIN) {
 		rc = run_write_pack(sites, nsites, isnew, log, b, n);
@@ -1476,6 +1490,17 @@ done:
 	free(isnew);
 	free(sites);
 	return rc < 0 ? rc : 0;
+}
+
+int plein_log_append_run(size_t *out_added, plein_log *log, const plein_log_batch *b, size_t n)
+{
+	return append_run(out_added, log, NULL, b, n);
+}
+
+int plein_log_append_incoming(size_t *out_added, plein_log *log, const char *key, const plein_log_batch *b, size_t n)
+{
+	int rc = plein_log_check_key(key);
+	return rc < 0 ? rc : append_run(out_added, log, key, b, n);
 }
 
 /* ---- adopting a chain fetched from a remote ---- */

@@ -504,3 +504,8 @@ done:
 	git_remote_free(remote);
 	return rc;
 }
+
+char *plein_remote_local_path(const char *url)
+{
+	return local_path(url);
+}

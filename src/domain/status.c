@@ -86,9 +86,10 @@ static int status_peers(plein_site *s, plein_json *j, plein_buf *out, int json)
 			plein_json_obj_end(j);
 		} else {
 			const char *ok = (const char *)sqlite3_column_text(st, 1), *err = (const char *)sqlite3_column_text(st, 2);
-			plein_buf_printf(out, "  %s: laatst gelukt %s; %lld batches in, %lld uit",
+			plein_buf_printf(out, "  %s: laatst gelukt %s; %lld batches in, %lld uit; %lld bytes in, %lld uit",
 					 (const char *)sqlite3_column_text(st, 0), ok ? ok : "nooit",
-					 (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5));
+					 (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5),
+					 (long long)sqlite3_column_int64(st, 6), (long long)sqlite3_column_int64(st, 7));
 			if (err)
 				plein_buf_printf(out, "; laatste fout %s: %s", (const char *)sqlite3_column_text(st, 3), err);
 			plein_buf_putc(out, '\n');

@@ -1,35 +1,740 @@
-/* TCP sync (include/plein/tcp.h): not built yet; every entry point says so. */
+/* TCP sync sessions on libevent (include/plein/tcp.h, docs/tcp-sync.md).
+ *
+ * One session, either side:
+ *   handshake   three Noise XX messages, each with a 2-byte length; the
+ *               peer's site key is checked against the roster before
+ *               anything else is sent (a refused initiator gets one
+ *               REFUSED frame saying why, nothing more)
+ *   vectors     each side sends its version vector (the initiator's goes
+ *               with the last handshake message)
+ *   batches     each side streams what the other lacks, refilling its
+ *               output only when it drains (back-pressure), then DONE as
+ *               its final frame
+ *   goodbye     once both DONEs are through, the connection closes.
+ * What arrives is stored and ingested chunk by chunk (tcp_recv.c). */
+#include "plein/tcp.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "plein/error.h"
-#include "plein/tcp.h"
+#include "plein/frame.h"
+#include "plein/noise.h"
+#include "plein/tcpmsg.h"
+#include "tcp_int.h"
 
-#define NOT_BUILT "TCP sync is not built yet in this version of plein (use a git remote or a stick)"
+#define HS_MAX_MSG 1024            /* our handshake messages are 32, 128 and 96 bytes */
+#define SEND_HIGH (1u << 20)       /* stop filling the output above this */
+#define SEND_LOW (256u << 10)      /* refill when it drains below this */
+#define LINGER_MS 2000             /* after our goodbye, wait this long for the peer to close */
+
+enum { S_CONNECT, S_HS, S_VECTOR, S_RUN, S_CLOSING, S_DONE };
+
+struct sess {
+	struct event_base *base;
+	plein_site *s;
+	struct bufferevent *bev;
+	int initiator, state;
+	plein_tcp_limits lim;
+	plein_tcp_done_cb cb;
+	void *arg;
+	char where[300];                 /* HOST:PORT, or "an incoming peer" */
+	plein_tcp_result res;
+	plein_noise hs;
+	plein_frame_tx tx;
+	plein_frame_rx rx;
+	struct event *hs_timer, *idle_timer;
+	int sent_end, got_end;           /* DONE: all batches sent / received */
+	int sent_bye, got_bye;           /* BYE: the final frames */
+	int fail_rc;
+	int busy;                        /* callbacks on the stack: free only at 0 */
+	int half_closed;                 /* our side of the connection is shut */
+	unsigned char peer_ed[32], peer_x[32];
+	tcp_send send;
+	tcp_recv recv;
+	int recv_ready;
+	plein_buf part, msg, out;
+};
 
 void plein_tcp_limits_default(plein_tcp_limits *out)
 {
 	out->max_frame = 1u << 20;
 	out->handshake_ms = 10000;
 	out->idle_ms = 60000;
+	out->chunk_batches = 2048;
+	out->chunk_bytes = 8u << 20;
+}
+
+static void finish(struct sess *ss, int rc);
+static void destroy(struct sess *ss);
+
+/* finish() may run deep inside a callback; the session is freed when the
+ * outermost one returns. */
+static void enter(struct sess *ss)
+{
+	ss->busy++;
+}
+
+static void leave(struct sess *ss)
+{
+	if (--ss->busy == 0 && ss->state == S_DONE)
+		destroy(ss);
+}
+
+/* ---- output ---- */
+
+static void emit(struct sess *ss, plein_buf *b)
+{
+	if (b->len) {
+		ss->res.bytes_out += b->len;
+		bufferevent_write(ss->bev, b->data, b->len);
+	}
+	plein_buf_reset(b);
+}
+
+static int send_frame(struct sess *ss, const plein_buf *m, int final)
+{
+	int rc = plein_frame_seal(&ss->tx, &ss->out, m->data, m->len, final);
+	if (rc == 0)
+		emit(ss, &ss->out);
+	return rc;
+}
+
+static int send_vector(struct sess *ss)
+{
+	plein_vv_entry *v = NULL;
+	size_t n = 0;
+	plein_buf m = PLEIN_BUF_INIT;
+	int rc = tcp_our_vector(&v, &n, ss->s);
+	if (rc == 0)
+		rc = plein_msg_vector_encode(&m, v, n);
+	if (rc == 0)
+		rc = send_frame(ss, &m, 0);
+	free(v);
+	plein_buf_free(&m);
+	return rc;
+}
+
+/* A batch record, split over frames of at most max_frame bytes. */
+static int send_record(struct sess *ss, const plein_log_entry *e)
+{
+	plein_buf rec = PLEIN_BUF_INIT, m = PLEIN_BUF_INIT;
+	plein_msg_record_encode(&rec, e);
+	size_t piece = ss->lim.max_frame - 1, at = 0;
+	int rc = 0;
+	do {
+		size_t n = rec.len - at < piece ? rec.len - at : piece;
+		plein_buf_reset(&m);
+		plein_buf_putc(&m, at + n < rec.len ? PLEIN_MSG_PART : PLEIN_MSG_BATCH);
+		plein_buf_put(&m, rec.data + at, n);
+		rc = send_frame(ss, &m, 0);
+		at += n;
+	} while (rc == 0 && at < rec.len);
+	plein_buf_free(&rec);
+	plein_buf_free(&m);
+	return rc;
+}
+
+/* Once our output is out: shut our side and wait for the peer to close
+ * its own. Closing at once could reset the connection while the peer's
+ * last frames are in flight, and a reset may discard them at the peer. */
+static void half_close(struct sess *ss)
+{
+	if (ss->half_closed || evbuffer_get_length(bufferevent_get_output(ss->bev)) != 0)
+		return;
+	ss->half_closed = 1;
+	shutdown(bufferevent_getfd(ss->bev), SHUT_WR);
+	struct timeval tv = { LINGER_MS / 1000, (LINGER_MS % 1000) * 1000 };
+	evtimer_add(ss->idle_timer, &tv);
+}
+
+/* Done once our BYE is out and the peer's BYE confirmed what we sent
+ * (nothing to confirm when we sent nothing). */
+static void maybe_close(struct sess *ss)
+{
+	if (!ss->sent_bye || (!ss->got_bye && ss->res.batches_out) || ss->state >= S_CLOSING)
+		return;
+	ss->state = S_CLOSING;
+	event_del(ss->hs_timer);
+	bufferevent_setwatermark(ss->bev, EV_WRITE, 0, 0);
+	half_close(ss);
+}
+
+static int send_count(struct sess *ss, int type, uint64_t count)
+{
+	plein_buf m = PLEIN_BUF_INIT;
+	plein_msg_count_encode(&m, type, count);
+	int rc = send_frame(ss, &m, type == PLEIN_MSG_BYE);
+	plein_buf_free(&m);
+	return rc;
+}
+
+/* BYE goes once we sent our DONE and stored everything of the peer's. */
+static int maybe_bye(struct sess *ss)
+{
+	if (!ss->sent_end || !ss->got_end || ss->sent_bye)
+		return 0;
+	ss->sent_bye = 1;
+	return send_count(ss, PLEIN_MSG_BYE, ss->res.batches_in);
+}
+
+/* Fill the output up to SEND_HIGH with the batches the peer lacks. */
+static void pump(struct sess *ss)
+{
+	struct evbuffer *out = bufferevent_get_output(ss->bev);
+	while (ss->state == S_RUN && !ss->sent_end && evbuffer_get_length(out) < SEND_HIGH) {
+		plein_log_entry e;
+		memset(&e, 0, sizeof e);
+		int rc = tcp_send_next(&ss->send, ss->s, &e);
+		if (rc == 1) {
+			rc = send_record(ss, &e);
+			ss->res.batches_out++;
+		} else if (rc == 0) {
+			ss->sent_end = 1;
+			if ((rc = send_count(ss, PLEIN_MSG_DONE, ss->res.batches_out)) == 0)
+				rc = maybe_bye(ss);
+		}
+		plein_log_entry_free(&e);
+		if (rc < 0) {
+			finish(ss, rc);
+			return;
+		}
+	}
+	maybe_close(ss);
+}
+
+/* ---- timers ---- */
+
+static void touch(struct sess *ss)
+{
+	if (ss->half_closed)
+		return; /* the linger timer runs */
+	struct timeval tv = { ss->lim.idle_ms / 1000, (ss->lim.idle_ms % 1000) * 1000 };
+	evtimer_add(ss->idle_timer, &tv);
+}
+
+static void idle_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess *ss = arg;
+	(void)fd;
+	(void)what;
+	enter(ss);
+	if (ss->half_closed) /* the peer did not close: we are done anyway */
+		finish(ss, 0);
+	else
+		finish(ss, plein_fail(PLEIN_ERR, "%s: no progress for %d s; the session was cut", ss->where,
+				      ss->lim.idle_ms / 1000));
+	leave(ss);
+}
+
+static void hs_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess *ss = arg;
+	(void)fd;
+	(void)what;
+	enter(ss);
+	finish(ss, plein_fail(PLEIN_ERR, "%s: the handshake did not finish within %d s", ss->where,
+			      ss->lim.handshake_ms / 1000));
+	leave(ss);
+}
+
+/* ---- handshake ---- */
+
+static void emit_hs(struct sess *ss, const plein_buf *m)
+{
+	plein_buf b = PLEIN_BUF_INIT;
+	plein_buf_putc(&b, (int)(m->len >> 8));
+	plein_buf_putc(&b, (int)(m->len & 0xff));
+	plein_buf_put(&b, m->data, m->len);
+	emit(ss, &b);
+	plein_buf_free(&b);
+}
+
+static int hs_begin(struct sess *ss)
+{
+	plein_buf pro = PLEIN_BUF_INIT;
+	unsigned char x_sk[32];
+	int rc = tcp_prologue(&pro, ss->s);
+	if (rc == 0)
+		rc = tcp_static_key(x_sk, ss->s);
+	if (rc == 0)
+		plein_noise_init(&ss->hs, ss->initiator, pro.data, pro.len, x_sk);
+	sodium_memzero(x_sk, sizeof x_sk);
+	plein_buf_free(&pro);
+	ss->state = S_HS;
+	if (rc == 0 && ss->initiator) {
+		plein_buf m = PLEIN_BUF_INIT;
+		rc = plein_noise_write(&ss->hs, &m, NULL, 0);
+		if (rc == 0)
+			emit_hs(ss, &m);
+		plein_buf_free(&m);
+	}
+	return rc;
+}
+
+/* The handshake is done: transport keys, then our stream header. */
+static void start_streams(struct sess *ss)
+{
+	unsigned char ks[32], kr[32];
+	plein_noise_split(&ss->hs, ks, kr);
+	plein_frame_tx_init(&ss->tx, &ss->out, ks, ss->lim.max_frame);
+	plein_frame_rx_init(&ss->rx, kr, ss->lim.max_frame);
+	sodium_memzero(ks, sizeof ks);
+	sodium_memzero(kr, sizeof kr);
+	plein_noise_wipe(&ss->hs);
+	emit(ss, &ss->out);
+}
+
+static int hs_read(struct sess *ss, const unsigned char *p, size_t n)
+{
+	plein_buf payload = PLEIN_BUF_INIT, m = PLEIN_BUF_INIT;
+	int step = ss->hs.step, rc = plein_noise_read(&ss->hs, &payload, p, n);
+	if (rc < 0) {
+		rc = plein_fail(PLEIN_EREJECT, "%s: the handshake failed (%s): the peer is not plein, belongs to another "
+				"network, or the connection was tampered with", ss->where, plein_error());
+		goto done;
+	}
+	if (step == 0) { /* responder: -> e in; <- e, ee, s, es out */
+		if (payload.len != 0) {
+			rc = plein_fail(PLEIN_EREJECT, "%s: the handshake failed: unexpected data in its first message", ss->where);
+			goto done;
+		}
+		ss->res.round_trips++;
+		if ((rc = plein_noise_write(&ss->hs, &m, ss->s->pk, 32)) == 0)
+			emit_hs(ss, &m);
+		goto done;
+	}
+	if (payload.len != 32) {
+		rc = plein_fail(PLEIN_EREJECT, "%s: the handshake failed: the peer did not name its site key", ss->where);
+		goto done;
+	}
+	char id[PLEIN_SITEID_LEN + 1];
+	memcpy(ss->peer_ed, payload.data, 32);
+	memcpy(ss->peer_x, ss->hs.rs, 32);
+	int auth = tcp_peer_check(ss->s, ss->peer_ed, ss->peer_x, id);
+	snprintf(ss->res.peer, sizeof ss->res.peer, "%s", id);
+	if (step == 1) { /* initiator: <- e, ee, s, es in; -> s, se out */
+		ss->res.round_trips++;
+		if (auth < 0) {
+			rc = plein_fail(auth, "%s: refused the peer: %s", ss->where, plein_error());
+			goto done;
+		}
+		if ((rc = plein_noise_write(&ss->hs, &m, ss->s->pk, 32)) < 0)
+			goto done;
+		emit_hs(ss, &m);
+		start_streams(ss);
+		tcp_recv_init(&ss->recv, id, ss->lim.chunk_batches, ss->lim.chunk_bytes);
+		ss->recv_ready = 1;
+		ss->state = S_VECTOR;
+		rc = send_vector(ss);
+		goto done;
+	}
+	/* responder: -> s, se in */
+	start_streams(ss);
+	if (auth < 0) {
+		char why[PLEIN_MSG_MAX_REASON + 1];
+		snprintf(why, sizeof why, "%s", plein_error());
+		plein_msg_refused_encode(&m, why);
+		send_frame(ss, &m, 1);
+		ss->sent_bye = 1;
+		ss->fail_rc = plein_fail(PLEIN_EREJECT, "refused an incoming peer: %s", why);
+		snprintf(ss->res.error, sizeof ss->res.error, "%s", plein_error());
+		maybe_close(ss);
+		goto done;
+	}
+	tcp_recv_init(&ss->recv, id, ss->lim.chunk_batches, ss->lim.chunk_bytes);
+	ss->recv_ready = 1;
+	ss->state = S_VECTOR;
+	event_del(ss->hs_timer);
+	rc = send_vector(ss);
+done:
+	plein_buf_free(&payload);
+	plein_buf_free(&m);
+	return rc;
+}
+
+/* ---- messages ---- */
+
+static int on_vector(struct sess *ss, const plein_buf *m)
+{
+	plein_vv_entry *v = NULL;
+	size_t n = 0;
+	int rc = plein_msg_vector_decode(&v, &n, m->data, m->len);
+	if (rc == 0)
+		rc = tcp_send_plan(&ss->send, ss->s, v, n);
+	free(v);
+	if (rc < 0)
+		return rc;
+	event_del(ss->hs_timer);
+	ss->res.round_trips++;
+	ss->state = S_RUN;
+	pump(ss);
+	return 0;
+}
+
+static int on_message(struct sess *ss, plein_buf *m, int final)
+{
+	int type = m->len ? m->data[0] : 0;
+	if (type == PLEIN_MSG_REFUSED) {
+		char why[PLEIN_MSG_MAX_REASON + 1];
+		int rc = plein_msg_refused_decode(why, m->data, m->len);
+		return rc < 0 ? rc : plein_fail(PLEIN_EREJECT, "%s refused this site: %s", ss->where, why);
+	}
+	if (final != (type == PLEIN_MSG_BYE))
+		return plein_fail(PLEIN_EREJECT, "%s: the peer ended its stream out of turn", ss->where);
+	if (ss->state == S_VECTOR)
+		return type == PLEIN_MSG_VECTOR ? on_vector(ss, m)
+			: plein_fail(PLEIN_EREJECT, "%s: the peer did not start with its version vector", ss->where);
+	if (type == PLEIN_MSG_PART || type == PLEIN_MSG_BATCH) {
+		if (ss->got_end)
+			return plein_fail(PLEIN_EREJECT, "%s: the peer sent a batch after saying it was done", ss->where);
+		if (ss->part.len + m->len - 1 > PLEIN_MSG_MAX_RECORD)
+			return plein_fail(PLEIN_EREJECT, "%s: the peer sent a batch larger than any plein writes", ss->where);
+		plein_buf_put(&ss->part, m->data + 1, m->len - 1);
+		if (type == PLEIN_MSG_PART)
+			return 0;
+		ss->res.batches_in++;
+		int rc = tcp_recv_take(&ss->recv, ss->s, &ss->part);
+		plein_buf_reset(&ss->part);
+		if (rc == 0 && ss->recv.n == 0) { /* a chunk went in: is the peer still admitted? */
+			char id[PLEIN_SITEID_LEN + 1];
+			if (tcp_peer_check(ss->s, ss->peer_ed, ss->peer_x, id) < 0)
+				rc = plein_fail(PLEIN_EREJECT, "%s: cut off: %s", ss->where, plein_error());
+		}
+		return rc;
+	}
+	if (type == PLEIN_MSG_DONE && !ss->got_end) {
+		uint64_t count;
+		int rc = plein_msg_count_decode(&count, PLEIN_MSG_DONE, m->data, m->len);
+		if (rc < 0)
+			return rc;
+		if (ss->part.len || count != ss->res.batches_in)
+			return plein_fail(PLEIN_EREJECT, "%s: the peer said it sent %llu batches, %zu arrived", ss->where,
+					  (unsigned long long)count, ss->res.batches_in);
+		ss->got_end = 1;
+		if ((rc = tcp_recv_flush(&ss->recv, ss->s)) < 0 || (rc = maybe_bye(ss)) < 0)
+			return rc;
+		maybe_close(ss);
+		return 0;
+	}
+	if (type == PLEIN_MSG_BYE) {
+		uint64_t count;
+		int rc = plein_msg_count_decode(&count, PLEIN_MSG_BYE, m->data, m->len);
+		if (rc < 0)
+			return rc;
+		if (count != ss->res.batches_out)
+			return plein_fail(PLEIN_ERR, "%s: the peer stored %llu of the %zu batches sent", ss->where,
+					  (unsigned long long)count, ss->res.batches_out);
+		ss->got_bye = 1;
+		maybe_close(ss);
+		return 0;
+	}
+	return plein_fail(PLEIN_EREJECT, "%s: the peer sent an unknown message (type %d)", ss->where, type);
+}
+
+/* ---- libevent callbacks ---- */
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	struct sess *ss = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	enter(ss);
+	touch(ss);
+	while (ss->state != S_DONE && ss->state != S_CLOSING) {
+		size_t avail = evbuffer_get_length(in), want;
+		int rc = 0;
+		if (ss->state == S_HS) {
+			unsigned char len[2];
+			if (avail < 2)
+				break;
+			evbuffer_copyout(in, len, 2);
+			want = 2 + ((size_t)len[0] << 8 | len[1]);
+			if (want - 2 > HS_MAX_MSG) {
+				finish(ss, plein_fail(PLEIN_EREJECT, "%s: the handshake failed: a message of %zu bytes (not plein?)",
+						      ss->where, want - 2));
+				break;
+			}
+			if (avail < want)
+				break;
+			unsigned char *p = evbuffer_pullup(in, (ev_ssize_t)want);
+			rc = hs_read(ss, p + 2, want - 2);
+			evbuffer_drain(in, want);
+			ss->res.bytes_in += want;
+		} else {
+			want = ss->rx.started ? 4 : PLEIN_FRAME_HEADER_BYTES;
+			if (avail < want)
+				break;
+			if (ss->rx.started) {
+				unsigned char len[4];
+				evbuffer_copyout(in, len, 4);
+				size_t clen = (size_t)len[0] << 24 | (size_t)len[1] << 16 | (size_t)len[2] << 8 | len[3];
+				/* An oversized length is refused by plein_frame_open on its 4 bytes. */
+				if (clen <= ss->rx.max + PLEIN_FRAME_OVERHEAD)
+					want = 4 + clen;
+				if (avail < want)
+					break;
+			}
+			unsigned char *p = evbuffer_pullup(in, (ev_ssize_t)want);
+			size_t used = 0;
+			int got = 0, final = 0;
+			plein_buf_reset(&ss->msg);
+			rc = plein_frame_open(&ss->rx, &used, &got, &final, &ss->msg, p, want);
+			if (rc < 0) {
+				rc = plein_fail(rc, "%s: %s; the session was closed", ss->where, plein_error());
+			} else {
+				evbuffer_drain(in, used);
+				ss->res.bytes_in += used;
+				if (got)
+					rc = on_message(ss, &ss->msg, final);
+			}
+		}
+		if (rc < 0) {
+			finish(ss, rc);
+			break;
+		}
+	}
+	leave(ss);
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+	struct sess *ss = arg;
+	(void)bev;
+	enter(ss);
+	touch(ss);
+	if (ss->state == S_RUN)
+		pump(ss);
+	else if (ss->state == S_CLOSING)
+		half_close(ss);
+	leave(ss);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct sess *ss = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	enter(ss);
+	if (ss->state == S_DONE) {
+		/* finished already */
+	} else if (what & BEV_EVENT_CONNECTED) {
+		touch(ss);
+		int rc = hs_begin(ss);
+		if (rc < 0)
+			finish(ss, rc);
+	} else if (ss->state == S_CLOSING) {
+		finish(ss, 0);
+	} else if (what & BEV_EVENT_EOF) {
+		finish(ss, plein_fail(PLEIN_ERR, "%s hung up before the sync was complete%s", ss->where,
+				      ss->state == S_HS ? " (during the handshake: is this site on its roster?)" : ""));
+	} else if (ss->state == S_CONNECT) {
+		int dns = bufferevent_socket_get_dns_error(bev);
+		finish(ss, plein_fail(PLEIN_ERR, "cannot reach %s: %s", ss->where,
+				      dns ? evutil_gai_strerror(dns) : evutil_socket_error_to_string(err)));
+	} else {
+		finish(ss, plein_fail(PLEIN_ERR, "%s: the connection broke: %s", ss->where, evutil_socket_error_to_string(err)));
+	}
+	leave(ss);
+}
+
+/* ---- start and end ---- */
+
+static void finish(struct sess *ss, int rc)
+{
+	if (ss->state == S_DONE)
+		return;
+	ss->state = S_DONE;
+	if (rc < 0 && !ss->fail_rc) {
+		ss->fail_rc = rc;
+		snprintf(ss->res.error, sizeof ss->res.error, "%s", plein_error());
+	}
+	/* What arrived before a failure is kept: the next session goes on
+	 * from there. */
+	if (ss->recv_ready) {
+		char keep[sizeof ss->res.error];
+		snprintf(keep, sizeof keep, "%s", ss->res.error);
+		int frc = tcp_recv_flush(&ss->recv, ss->s);
+		if (frc < 0 && !ss->fail_rc) {
+			ss->fail_rc = frc;
+			snprintf(ss->res.error, sizeof ss->res.error, "%s", plein_error());
+		} else {
+			snprintf(ss->res.error, sizeof ss->res.error, "%s", keep);
+		}
+		ss->res.ingest = ss->recv.rep;
+		memset(&ss->recv.rep, 0, sizeof ss->recv.rep);
+	}
+	ss->res.rc = ss->fail_rc;
+	if (ss->fail_rc)
+		plein_fail(ss->fail_rc, "%s", ss->res.error);
+	event_free(ss->hs_timer);
+	event_free(ss->idle_timer);
+	bufferevent_free(ss->bev);
+	ss->hs_timer = ss->idle_timer = NULL;
+	ss->bev = NULL;
+	if (ss->cb)
+		ss->cb(&ss->res, ss->arg);
+	if (ss->busy == 0)
+		destroy(ss);
+}
+
+static void destroy(struct sess *ss)
+{
+	plein_tcp_result_free(&ss->res);
+	tcp_send_free(&ss->send);
+	tcp_recv_free(&ss->recv);
+	plein_noise_wipe(&ss->hs);
+	plein_frame_tx_wipe(&ss->tx);
+	plein_frame_rx_wipe(&ss->rx);
+	plein_buf_free(&ss->part);
+	plein_buf_free(&ss->msg);
+	plein_buf_free(&ss->out);
+	free(ss);
+}
+
+static struct sess *sess_new(struct event_base *base, plein_site *s, struct bufferevent *bev, int initiator,
+			     const plein_tcp_limits *lim, plein_tcp_done_cb cb, void *arg)
+{
+	struct sess *ss = plein_xcalloc(1, sizeof *ss);
+	ss->base = base;
+	ss->s = s;
+	ss->bev = bev;
+	ss->initiator = initiator;
+	if (lim)
+		ss->lim = *lim;
+	else
+		plein_tcp_limits_default(&ss->lim);
+	if (ss->lim.max_frame < PLEIN_FRAME_MIN_MAX)
+		ss->lim.max_frame = PLEIN_FRAME_MIN_MAX;
+	if (ss->lim.chunk_batches < 1)
+		ss->lim.chunk_batches = 1;
+	if (ss->lim.chunk_bytes < 1)
+		ss->lim.chunk_bytes = 8u << 20;
+	ss->cb = cb;
+	ss->arg = arg;
+	ss->hs_timer = evtimer_new(base, hs_fired, ss);
+	ss->idle_timer = evtimer_new(base, idle_fired, ss);
+	struct timeval tv = { ss->lim.handshake_ms / 1000, (ss->lim.handshake_ms % 1000) * 1000 };
+	evtimer_add(ss->hs_timer, &tv);
+	touch(ss);
+	/* Read no more than one frame ahead; refill output below SEND_LOW. */
+	bufferevent_setwatermark(bev, EV_READ, 0, ss->lim.max_frame + PLEIN_FRAME_OVERHEAD + 65536);
+	bufferevent_setwatermark(bev, EV_WRITE, SEND_LOW, 0);
+	bufferevent_setcb(bev, read_cb, write_cb, event_cb, ss);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	return ss;
+}
+
+static int ready(plein_site *s)
+{
+	/* A peer hanging up must be an error to handle, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	return plein_site_log(s) ? 0 : plein_error_code() ? plein_error_code() : PLEIN_ERR;
 }
 
 int plein_tcp_accept(struct event_base *base, plein_site *s, evutil_socket_t fd,
 		const plein_tcp_limits *lim, plein_tcp_done_cb cb, void *arg)
 {
-	return plein_fail(PLEIN_ERR, NOT_BUILT);
+	int rc = ready(s);
+	if (rc < 0)
+		return rc;
+	evutil_make_socket_nonblocking(fd);
+	struct bufferevent *bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev)
+		return plein_fail(PLEIN_ERR, "cannot take the incoming connection (out of memory?)");
+	struct sess *ss = sess_new(base, s, bev, 0, lim, cb, arg);
+	snprintf(ss->where, sizeof ss->where, "an incoming peer");
+	if ((rc = hs_begin(ss)) < 0) {
+		ss->cb = NULL; /* the caller hears of it from our return */
+		finish(ss, rc); /* keeps the message */
+	}
+	return rc;
+}
+
+/* "HOST:PORT" or "[V6]:PORT" -> host and port. */
+static int split_hostport(char *host, size_t cap, int *port, const char *hostport)
+{
+	const char *colon = strrchr(hostport, ':');
+	const char *h = hostport, *he = colon;
+	if (hostport[0] == '[') {
+		const char *close = strchr(hostport, ']');
+		if (!close || close[1] != ':')
+			colon = NULL;
+		h = hostport + 1;
+		he = close;
+	}
+	char *end = NULL;
+	long p = colon ? strtol(colon + 1, &end, 10) : 0;
+	if (!colon || he <= h || (size_t)(he - h) >= cap || !end || *end || p < 1 || p > 65535)
+		return plein_fail(PLEIN_EINVAL, "'%s' is not HOST:PORT (like tcp://plein.example.org:7420)", hostport);
+	memcpy(host, h, (size_t)(he - h));
+	host[he - h] = 0;
+	*port = (int)p;
+	return 0;
 }
 
 int plein_tcp_connect(struct event_base *base, plein_site *s, const char *hostport,
 		const plein_tcp_limits *lim, plein_tcp_done_cb cb, void *arg)
 {
-	return plein_fail(PLEIN_ERR, NOT_BUILT);
+	char host[256];
+	plein_buf pro = PLEIN_BUF_INIT;
+	int port, rc = split_hostport(host, sizeof host, &port, hostport);
+	if (rc == 0 && (rc = ready(s)) == 0) /* a site without a network fails here, not later */
+		rc = tcp_prologue(&pro, s);
+	plein_buf_free(&pro);
+	if (rc < 0)
+		return rc;
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev)
+		return plein_fail(PLEIN_ERR, "cannot make a socket (out of memory?)");
+	struct sess *ss = sess_new(base, s, bev, 1, lim, cb, arg);
+	snprintf(ss->where, sizeof ss->where, "%s", hostport);
+	ss->state = S_CONNECT;
+	enter(ss);
+	/* No evdns base: names resolve with getaddrinfo, blocking briefly. */
+	if (bufferevent_socket_connect_hostname(bev, NULL, AF_UNSPEC, host, port) < 0 && ss->state != S_DONE)
+		finish(ss, plein_fail(PLEIN_ERR, "cannot reach %s", hostport));
+	leave(ss);
+	return 0;
+}
+
+/* ---- one-shot ---- */
+
+static void sync_done(plein_tcp_result *r, void *arg)
+{
+	plein_tcp_result *out = arg;
+	*out = *r;
+	memset(&r->ingest, 0, sizeof r->ingest); /* the notes move to out */
 }
 
 int plein_tcp_sync(plein_tcp_result *out, plein_site *s, const char *hostport)
 {
 	memset(out, 0, sizeof *out);
-	out->rc = plein_fail(PLEIN_ERR, NOT_BUILT);
-	strcpy(out->error, NOT_BUILT);
+	out->rc = 1; /* not done yet */
+	struct event_base *base = event_base_new();
+	if (!base) {
+		out->rc = plein_fail(PLEIN_ERR, "cannot start libevent");
+		snprintf(out->error, sizeof out->error, "%s", plein_error());
+		return out->rc;
+	}
+	int rc = plein_tcp_connect(base, s, hostport, NULL, sync_done, out);
+	if (rc < 0) {
+		out->rc = rc;
+		snprintf(out->error, sizeof out->error, "%s", plein_error());
+	} else {
+		event_base_dispatch(base);
+	}
+	event_base_free(base);
+	if (out->rc == 1)
+		out->rc = plein_fail(PLEIN_ERR, "%s: the session ended without a result", hostport);
+	else if (out->rc < 0)
+		plein_fail(out->rc, "%s", out->error);
 	return out->rc;
 }
 

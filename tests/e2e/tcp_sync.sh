@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Two real sites syncing over TCP on 127.0.0.1: `plein sync tcp://` as the
+# initiator against tcp_responder (plein_tcp_accept without the daemon),
+# both ways. A site not on the roster, one of another network and a revoked
+# one are refused before any data flows, and nothing of theirs is applied.
+. "$(dirname "$0")/lib.sh"
+RESP=${TCP_RESPONDER:?set TCP_RESPONDER to the tcp_responder tool}
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$TMP"; }
+trap cleanup EXIT
+
+# respond SITE: start a responder for SITE; its port goes to $port.
+respond() {
+	rm -f "$TMP/$1.port"
+	"$RESP" "$TMP/$1" "$TMP/$1.port" >"$TMP/$1.sessions" 2>"$TMP/$1.resp.err" &
+	pids+=($!)
+	for _ in $(seq 100); do [ -s "$TMP/$1.port" ] && break; sleep 0.05; done
+	port=$(cat "$TMP/$1.port")
+}
+
+plein init coord --new-network "Regio Twente" --name "Coördinatie" >/dev/null
+plein -C coord card > card.txt
+id_b=$(plein init borne --card card.txt --name "Bibliotheek Borne" --role branch)
+key_b=$(plein -C borne id --key)
+L=$(plein -C coord location add --name "Borne" --kind branch)
+respond coord; pc=$port
+
+t "a site not on the roster is refused before any data flows"
+expect_fail 2 "refused this site: site $id_b is not on the roster" plein -C borne sync "tcp://127.0.0.1:$pc"
+
+t "nothing moved either way after the refusal"
+if [ "$(plein -C borne location list --json)" = "[]" ] && ! plein -C coord sites --json | grep -q "$id_b" && \
+   grep -q "rc=-5 peer=$id_b in=0 out=0" coord.sessions; then pass; else fail "$(cat coord.sessions)"; fi
+
+t "once admitted, the first sync brings the coordinator's changes"
+plein -C coord admit "$id_b" --key "$key_b" --name "Bibliotheek Borne" --role branch >/dev/null
+out=$(plein -C borne sync "tcp://127.0.0.1:$pc" 2>&1)
+if echo "$out" | grep -qE "^tcp://127.0.0.1:$pc: [1-9][0-9]* batches received, 0 sent$" && \
+   [ "$(plein -C borne location list --json | grep -c "$L")" = 1 ]; then pass; else fail "$out"; fi
+
+t "changes made at both sites meet, and the digests are equal"
+plein -C coord daylog add --location "$L" --day 2026-11-24 "Overleg met Borne over de inloop" >/dev/null
+plein -C borne daylog add --location "$L" --day 2026-11-24 "Rustige ochtend" >/dev/null
+out=$(plein -C borne sync "tcp://127.0.0.1:$pc" 2>&1)
+if echo "$out" | grep -q "1 batches received, 1 sent" && \
+   [ "$(plein -C coord digest)" = "$(plein -C borne digest)" ]; then pass; else fail "$out"; fi
+
+t "the other way round: the coordinator syncs to a responder at the branch"
+respond borne; pb=$port
+plein -C borne daylog add --location "$L" --day 2026-11-25 "Taalcafé vol" >/dev/null
+plein -C coord daylog add --location "$L" --day 2026-11-25 "Nieuwe partner" >/dev/null
+out=$(plein -C coord sync "tcp://127.0.0.1:$pb" 2>&1)
+if echo "$out" | grep -q "1 batches received, 1 sent" && \
+   [ "$(plein -C coord digest)" = "$(plein -C borne digest)" ] && \
+   [ "$(plein -C coord daylog list --json | grep -c Taalcafé)" = 1 ]; then pass; else fail "$out"; fi
+
+t "a sync with nothing new moves no batch"
+ok_if sh -c "'$PLEIN' -C borne sync 'tcp://127.0.0.1:$pc' | grep -q ': 0 batches received, 0 sent'"
+
+t "a tcp:// peer records its last success and the bytes moved"
+plein -C borne peer add coord "tcp://127.0.0.1:$pc"
+plein -C borne sync coord >/dev/null
+ok_if python3 -c "
+import json, sys
+d = json.loads(sys.argv[1])
+p = [p for p in d['peers'] if p['peer'] == 'coord'][0]
+assert p['last_ok'] and p['bytes_in'] > 0 and p['bytes_out'] > 0, p
+" "$(plein -C borne status --json)"
+
+t "a site of another network fails the handshake, and learns nothing"
+plein init other --new-network "Elders" --name "Elders" >/dev/null
+expect_fail 2 "handshake failed" plein -C other sync "tcp://127.0.0.1:$pc"
+
+t "a site that joined but was never admitted is refused too"
+id_x=$(plein init outsider --card card.txt --name "Buiten" --role partner)
+expect_fail 2 "not on the roster" plein -C outsider sync "tcp://127.0.0.1:$pc"
+
+t "a failed tcp:// sync is recorded as the peer's last error"
+plein -C outsider peer add coord "tcp://127.0.0.1:$pc"
+plein -C outsider sync coord >/dev/null 2>&1
+ok_if sh -c "'$PLEIN' -C outsider peer list --json | grep -q 'not on the roster'"
+
+t "a revoked site is refused"
+plein -C coord revoke "$id_b" >/dev/null
+expect_fail 2 "was revoked" plein -C borne sync "tcp://127.0.0.1:$pc"
+
+t "nobody listening: one clear line, exit 2"
+expect_fail 2 "cannot reach 127.0.0.1:1" plein -C borne sync "tcp://127.0.0.1:1"
+
+t "verify rebuilds the same state from the log at both sites"
+ok_if sh -c "'$PLEIN' -C coord verify >/dev/null && '$PLEIN' -C borne verify >/dev/null"
+
+done_testing

@@ -1,0 +1,283 @@
+/* The TCP handshake (src/net/noise.c): the published cacophony vector for
+ * Noise_XX_25519_ChaChaPoly_BLAKE2b, plein's own vector in
+ * docs/tcp-sync.md byte for byte, and handshakes that must fail: another
+ * network, a tampered message, a replayed one. */
+#include <sodium.h>
+
+#include "harness.h"
+#include "net_vectors.h"
+#include "plein/noise.h"
+
+/* From the cacophony test suite (vectors/cacophony.txt, as shipped with
+ * the snow and noise-c projects): Noise_XX_25519_ChaChaPoly_BLAKE2b. */
+static const char *cac_prologue = "4a6f686e2047616c74";
+static const char *cac_init_static = "e61ef9919cde45dd5f82166404bd08e38bceb5dfdfded0a34c8df7ed542214d1";
+static const char *cac_init_eph = "893e28b9dc6ca8d611ab664754b8ceb7bac5117349a4439a6b0569da977c464a";
+static const char *cac_resp_static = "4a3acbfdb163dec651dfa3194dece676d437029c62a408b4c5ea9114246e4893";
+static const char *cac_resp_eph = "bbdb4cdbd309f1a1f2e1456967fe288cadd6f712d65dc7b7793d5e63da6b375b";
+static const char *cac_hash = "8cf47d7b3cb5804c0109d48e8bcdbee2cbb65687d8ea2c92994ca361fb86151a"
+			      "d93627b98936cbb32de56e8abb21def3925011ac3e35db9cbeea73ab9a4392c2";
+static const struct {
+	const char *payload, *ciphertext;
+} cac_msgs[] = {
+	{ "4c756477696720766f6e204d69736573",
+	  "ca35def5ae56cec33dc2036731ab14896bc4c75dbb07a61f879f8e3afa4c79444c756477696720766f6e204d69736573" },
+	{ "4d757272617920526f746862617264",
+	  "95ebc60d2b1fa672c1f46a8aa265ef51bfe38e7ccb39ec5be34069f1448088430505b6745ce64a5f33f0e8e3b83f11ce"
+	  "8802bca507f4f2d8b564dbe277e1966116e132faa2dfd70b8b077b9f94b913df5056ae1319469b824a98d54bbaa82c32"
+	  "5595587064f978c4b6d104f7596e6f" },
+	{ "462e20412e20486179656b",
+	  "99579e1c1ee15e422a57ddd6b16d37087b17558e8369c18991b4b2ca3a824abf904cdcf5458b5431a75af034ca9e9b98"
+	  "2de039eaaf156775e2d580cd4e5ebae89c3f8cb2594b556d8a8169" },
+	{ "4361726c204d656e676572", "fc56eea290b3f3a21aac0c70cd5787b5ee99be37d2f4d751329b55" },
+	{ "4a65616e2d426170746973746520536179", "bb31c9da10d5639a4cdb88a12f5c61de41bbc7df09bf75d94f8184fe4157f5c68f" },
+	{ "457567656e2042f6686d20766f6e2042617765726b",
+	  "f6199cadb152fb27f82be0a0891ec76a33598ae92a46cab2fb5a8ed5bf48b7f267f8370af7" },
+};
+
+static int hex_is(const plein_buf *b, const char *hex)
+{
+	char *s = malloc(b->len * 2 + 1);
+	sodium_bin2hex(s, b->len * 2 + 1, b->data, b->len);
+	int ok = strcmp(s, hex) == 0;
+	if (!ok)
+		printf("# got      %s\n# expected %s\n", s, hex);
+	free(s);
+	return ok;
+}
+
+static void unhex(plein_buf *out, const char *hex)
+{
+	plein_buf_reset(out);
+	plein_buf_grow(out, strlen(hex) / 2 + 1);
+	size_t got = 0;
+	sodium_hex2bin(out->data, strlen(hex) / 2 + 1, hex, strlen(hex), NULL, &got, NULL);
+	out->len = got;
+}
+
+TEST(noise_cacophony_vector)
+{
+	unsigned char si[32], sr[32], ei[32], er[32], pro[9];
+	CHECK(from_hex(si, 32, cac_init_static) == 0 && from_hex(sr, 32, cac_resp_static) == 0);
+	CHECK(from_hex(ei, 32, cac_init_eph) == 0 && from_hex(er, 32, cac_resp_eph) == 0);
+	CHECK(from_hex(pro, 9, cac_prologue) == 0);
+	plein_noise a, b;
+	plein_noise_init(&a, 1, pro, sizeof pro, si);
+	plein_noise_init(&b, 0, pro, sizeof pro, sr);
+	plein_noise_fix_ephemeral(&a, ei);
+	plein_noise_fix_ephemeral(&b, er);
+	plein_buf msg = PLEIN_BUF_INIT, pl = PLEIN_BUF_INIT, got = PLEIN_BUF_INIT;
+	for (int i = 0; i < 3; i++) {
+		plein_noise *w = i % 2 ? &b : &a, *r = i % 2 ? &a : &b;
+		unhex(&pl, cac_msgs[i].payload);
+		plein_buf_reset(&msg);
+		plein_buf_reset(&got);
+		CHECK_EQ_INT(plein_noise_write(w, &msg, pl.data, pl.len), 0);
+		CHECK(hex_is(&msg, cac_msgs[i].ciphertext));
+		CHECK_EQ_INT(plein_noise_read(r, &got, msg.data, msg.len), 0);
+		CHECK(got.len == pl.len && memcmp(got.data, pl.data, pl.len) == 0);
+	}
+	CHECK(plein_noise_done(&a) && plein_noise_done(&b));
+	plein_buf h = PLEIN_BUF_INIT;
+	plein_buf_put(&h, a.h, sizeof a.h);
+	CHECK(hex_is(&h, cac_hash));
+	CHECK(memcmp(a.h, b.h, sizeof a.h) == 0);
+	/* After the handshake the vector goes on with Noise's own transport
+	 * ciphers (responder first): they check the split keys. */
+	plein_noise_cipher ca[2], cb[2];
+	memset(ca, 0, sizeof ca);
+	memset(cb, 0, sizeof cb);
+	plein_noise_split(&a, ca[0].k, ca[1].k);
+	plein_noise_split(&b, cb[0].k, cb[1].k);
+	ca[0].has_k = ca[1].has_k = cb[0].has_k = cb[1].has_k = 1;
+	for (int i = 3; i < 6; i++) {
+		plein_noise_cipher *send = i % 2 ? &cb[0] : &ca[0], *recv = i % 2 ? &ca[1] : &cb[1];
+		unhex(&pl, cac_msgs[i].payload);
+		plein_buf_reset(&msg);
+		plein_buf_reset(&got);
+		CHECK_EQ_INT(plein_noise_encrypt(send, &msg, NULL, 0, pl.data, pl.len), 0);
+		CHECK(hex_is(&msg, cac_msgs[i].ciphertext));
+		CHECK_EQ_INT(plein_noise_decrypt(recv, &got, NULL, 0, msg.data, msg.len), 0);
+	}
+	plein_buf_free(&msg);
+	plein_buf_free(&pl);
+	plein_buf_free(&got);
+	plein_buf_free(&h);
+}
+
+/* plein's vector (docs/tcp-sync.md): site keys from seeds 0x49.. and
+ * 0x52.., ephemeral keys 0x65.. and 0x66.., network id 0011..eeff. */
+static void plein_vector_run(plein_buf *m1, plein_buf *m2, plein_buf *m3, unsigned char hash[64],
+			     unsigned char k_i2r[32], unsigned char k_r2i[32])
+{
+	unsigned char seed[32], ipk[32], isk[64], rpk[32], rsk[64], ix[32], rx[32], e[32];
+	memset(seed, 0x49, 32);
+	crypto_sign_seed_keypair(ipk, isk, seed);
+	memset(seed, 0x52, 32);
+	crypto_sign_seed_keypair(rpk, rsk, seed);
+	crypto_sign_ed25519_sk_to_curve25519(ix, isk);
+	crypto_sign_ed25519_sk_to_curve25519(rx, rsk);
+	plein_buf pro = PLEIN_BUF_INIT, pl = PLEIN_BUF_INIT;
+	plein_buf_puts(&pro, "plein-tcp/1");
+	unsigned char nid[16];
+	from_hex(nid, 16, "00112233445566778899aabbccddeeff");
+	plein_buf_put(&pro, nid, 16);
+	plein_noise a, b;
+	plein_noise_init(&a, 1, pro.data, pro.len, ix);
+	plein_noise_init(&b, 0, pro.data, pro.len, rx);
+	memset(e, 0x65, 32);
+	plein_noise_fix_ephemeral(&a, e);
+	memset(e, 0x66, 32);
+	plein_noise_fix_ephemeral(&b, e);
+	plein_noise_write(&a, m1, NULL, 0);
+	plein_noise_read(&b, &pl, m1->data, m1->len);
+	plein_noise_write(&b, m2, rpk, 32);
+	plein_noise_read(&a, &pl, m2->data, m2->len);
+	plein_noise_write(&a, m3, ipk, 32);
+	plein_noise_read(&b, &pl, m3->data, m3->len);
+	memcpy(hash, a.h, 64);
+	unsigned char s1[32], r1[32];
+	plein_noise_split(&a, k_i2r, k_r2i);
+	plein_noise_split(&b, s1, r1);
+	if (memcmp(s1, k_r2i, 32) != 0 || memcmp(r1, k_i2r, 32) != 0)
+		memset(hash, 0, 64); /* the sides disagree: fail below */
+	plein_buf_free(&pro);
+	plein_buf_free(&pl);
+}
+
+TEST(noise_plein_vector_matches_doc)
+{
+	plein_buf m1 = PLEIN_BUF_INIT, m2 = PLEIN_BUF_INIT, m3 = PLEIN_BUF_INIT, d = PLEIN_BUF_INIT;
+	unsigned char hash[64], k1[32], k2[32];
+	plein_vector_run(&m1, &m2, &m3, hash, k1, k2);
+	if (getenv("PLEIN_PRINT_VECTORS")) {
+		print_hex("msg1", m1.data, m1.len);
+		print_hex("msg2", m2.data, m2.len);
+		print_hex("msg3", m3.data, m3.len);
+		print_hex("handshake_hash", hash, 64);
+		print_hex("key_i2r", k1, 32);
+		print_hex("key_r2i", k2, 32);
+	}
+	CHECK_EQ_INT(m1.len, 32);
+	CHECK_EQ_INT(m2.len, 128);
+	CHECK_EQ_INT(m3.len, 96);
+	CHECK(doc_hex(&d, "msg1") == 0 && d.len == m1.len && memcmp(d.data, m1.data, d.len) == 0);
+	plein_buf_reset(&d);
+	CHECK(doc_hex(&d, "msg2") == 0 && d.len == m2.len && memcmp(d.data, m2.data, d.len) == 0);
+	plein_buf_reset(&d);
+	CHECK(doc_hex(&d, "msg3") == 0 && d.len == m3.len && memcmp(d.data, m3.data, d.len) == 0);
+	plein_buf_reset(&d);
+	CHECK(doc_hex(&d, "handshake_hash") == 0 && d.len == 64 && memcmp(d.data, hash, 64) == 0);
+	plein_buf_reset(&d);
+	CHECK(doc_hex(&d, "key_i2r") == 0 && d.len == 32 && memcmp(d.data, k1, 32) == 0);
+	plein_buf_reset(&d);
+	CHECK(doc_hex(&d, "key_r2i") == 0 && d.len == 32 && memcmp(d.data, k2, 32) == 0);
+	plein_buf_free(&m1);
+	plein_buf_free(&m2);
+	plein_buf_free(&m3);
+	plein_buf_free(&d);
+}
+
+/* Two parties with random keys; returns 0 if the handshake completes. */
+static int handshake(const char *pro_i, const char *pro_r, int tamper_at, int tamper_byte)
+{
+	unsigned char si[32], sr[32];
+	randombytes_buf(si, 32);
+	randombytes_buf(sr, 32);
+	plein_noise a, b;
+	plein_noise_init(&a, 1, (const unsigned char *)pro_i, strlen(pro_i), si);
+	plein_noise_init(&b, 0, (const unsigned char *)pro_r, strlen(pro_r), sr);
+	plein_buf m = PLEIN_BUF_INIT, pl = PLEIN_BUF_INIT;
+	int rc = 0;
+	for (int i = 0; i < 3 && rc == 0; i++) {
+		plein_noise *w = i % 2 ? &b : &a, *r = i % 2 ? &a : &b;
+		plein_buf_reset(&m);
+		rc = plein_noise_write(w, &m, (const unsigned char *)"payload", 7);
+		if (i == tamper_at)
+			m.data[tamper_byte % m.len] ^= 1;
+		if (rc == 0)
+			rc = plein_noise_read(r, &pl, m.data, m.len);
+	}
+	plein_buf_free(&m);
+	plein_buf_free(&pl);
+	return rc;
+}
+
+TEST(noise_completes_with_same_prologue)
+{
+	CHECK_EQ_INT(handshake("net A", "net A", -1, 0), 0);
+}
+
+TEST(noise_fails_for_another_network)
+{
+	/* The prologue carries the network id: a site of another network
+	 * fails at the first encrypted field. */
+	CHECK_EQ_INT(handshake("net A", "net B", -1, 0), PLEIN_EREJECT);
+}
+
+TEST(noise_fails_when_tampered)
+{
+	for (int at = 0; at < 3; at++)
+		for (int byte = 0; byte < 130; byte += 13)
+			CHECK_EQ_INT(handshake("n", "n", at, byte), PLEIN_EREJECT);
+}
+
+TEST(noise_replayed_handshake_fails)
+{
+	/* Record a real initiator's messages, then replay them to a fresh
+	 * responder: its new ephemeral key makes the third message useless. */
+	unsigned char si[32], sr[32];
+	randombytes_buf(si, 32);
+	randombytes_buf(sr, 32);
+	plein_noise a, b, c;
+	plein_buf m1 = PLEIN_BUF_INIT, m2 = PLEIN_BUF_INIT, m3 = PLEIN_BUF_INIT, pl = PLEIN_BUF_INIT, x = PLEIN_BUF_INIT;
+	plein_noise_init(&a, 1, (const unsigned char *)"p", 1, si);
+	plein_noise_init(&b, 0, (const unsigned char *)"p", 1, sr);
+	CHECK_EQ_INT(plein_noise_write(&a, &m1, NULL, 0), 0);
+	CHECK_EQ_INT(plein_noise_read(&b, &pl, m1.data, m1.len), 0);
+	CHECK_EQ_INT(plein_noise_write(&b, &m2, sr, 0), 0);
+	CHECK_EQ_INT(plein_noise_read(&a, &pl, m2.data, m2.len), 0);
+	CHECK_EQ_INT(plein_noise_write(&a, &m3, NULL, 0), 0);
+	CHECK_EQ_INT(plein_noise_read(&b, &pl, m3.data, m3.len), 0);
+	/* The replay, against the same responder key. */
+	plein_noise_init(&c, 0, (const unsigned char *)"p", 1, sr);
+	CHECK_EQ_INT(plein_noise_read(&c, &pl, m1.data, m1.len), 0);
+	CHECK_EQ_INT(plein_noise_write(&c, &x, NULL, 0), 0);
+	CHECK_EQ_INT(plein_noise_read(&c, &pl, m3.data, m3.len), PLEIN_EREJECT);
+	CHECK(!plein_noise_done(&c));
+	plein_buf_free(&m1);
+	plein_buf_free(&m2);
+	plein_buf_free(&m3);
+	plein_buf_free(&pl);
+	plein_buf_free(&x);
+}
+
+TEST(noise_short_and_out_of_turn_messages)
+{
+	unsigned char sk[32];
+	randombytes_buf(sk, 32);
+	plein_noise a, b;
+	plein_buf m = PLEIN_BUF_INIT, pl = PLEIN_BUF_INIT;
+	plein_noise_init(&a, 1, (const unsigned char *)"p", 1, sk);
+	plein_noise_init(&b, 0, (const unsigned char *)"p", 1, sk);
+	CHECK_EQ_INT(plein_noise_read(&a, &pl, m.data, 0), PLEIN_EINVAL); /* initiator writes first */
+	CHECK_EQ_INT(plein_noise_read(&b, &pl, (const unsigned char *)"short", 5), PLEIN_EREJECT);
+	plein_noise_init(&b, 0, (const unsigned char *)"p", 1, sk);
+	CHECK_EQ_INT(plein_noise_write(&a, &m, NULL, 0), 0);
+	CHECK_EQ_INT(plein_noise_read(&b, &pl, m.data, m.len), 0);
+	plein_buf_reset(&m);
+	CHECK_EQ_INT(plein_noise_write(&b, &m, NULL, 0), 0);
+	CHECK_EQ_INT(plein_noise_read(&a, &pl, m.data, 60), PLEIN_EREJECT); /* cut short */
+	/* A low-order point as the peer's ephemeral key is refused. */
+	plein_noise_init(&a, 1, (const unsigned char *)"p", 1, sk);
+	plein_noise_init(&b, 0, (const unsigned char *)"p", 1, sk);
+	plein_buf_reset(&m);
+	plein_noise_write(&a, &m, NULL, 0);
+	plein_noise_read(&b, &pl, m.data, m.len);
+	plein_buf_reset(&m);
+	plein_noise_write(&b, &m, NULL, 0);
+	memset(m.data, 0, 32);
+	CHECK_EQ_INT(plein_noise_read(&a, &pl, m.data, m.len), PLEIN_EREJECT);
+	plein_buf_free(&m);
+	plein_buf_free(&pl);
+}
