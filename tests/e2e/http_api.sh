@@ -402,6 +402,28 @@ t "a POST to the board: 405"
 code=$(curl -s -o "$TMP/reply" -w '%{http_code}' -X POST "http://$ADDR/board?location=$L"); body=$(cat "$TMP/reply")
 err 405 'not allowed'
 
+t "every path and method of docs/openapi.yaml is a route of the server"
+missing=$(python3 - "$(dirname "$0")/../../docs/openapi.yaml" "$ADDR" "$TOK" <<'PY'
+import sys, yaml, urllib.request, urllib.error, json
+doc = yaml.safe_load(open(sys.argv[1]))
+out = []
+for path, ops in doc['paths'].items():
+    for m in ('get', 'post'):
+        if m not in ops:
+            continue
+        req = urllib.request.Request('http://' + sys.argv[2] + path.replace('{id}', '01ZZZZZZZZZZZZZZZZZZZZZZZZ'),
+                                     method=m.upper(), headers={'Authorization': 'Bearer ' + sys.argv[3]})
+        try:
+            urllib.request.urlopen(req).read()
+        except urllib.error.HTTPError as e:
+            body = e.read().decode()
+            if e.code in (404, 405) and ('no such page' in body or 'not allowed' in body):
+                out.append(m.upper() + ' ' + path)
+print(' '.join(out))
+PY
+)
+same "$missing" ""
+
 # --- a write through the API reaches another site ---------------------------------
 
 stick="$TMP/stick.git"
