@@ -98,14 +98,19 @@ int api_offerings_add(http_req *r)
 	return rc < 0 ? rc : created(r, plein_offering_add(id, r->s, &sp, PLEIN_NAMES_JSON), id);
 }
 
-/* The same document as 'plein schedule --json'. */
+/* The same document as 'plein schedule --json'; cached (cache.c): it
+ * depends only on the replica and today's date. */
 int api_schedule(http_req *r)
 {
 	static const char *const allowed[] = { "location", "from", "to", NULL };
 	const char *location = http_query(r, "location");
+	const char *key = evhttp_request_get_uri(r->req);
+	http_cache *cache = http_server_cache(r->h);
 	plein_date from, to;
 	plein_schedule sched;
 	int rc;
+	if (http_cache_reply(r, cache, key))
+		return 0;
 	if ((rc = http_query_check(r, allowed, NULL)) < 0 ||
 	    (rc = plein_schedule_period(&from, &to, http_query(r, "from"), http_query(r, "to"), PLEIN_NAMES_JSON)) < 0 ||
 	    (location && (rc = plein_check_exists(r->s, "location", location)) < 0) ||
@@ -120,6 +125,7 @@ int api_schedule(http_req *r)
 	plein_json_arr_end(&j);
 	plein_buf_putc(&out, '\n');
 	http_reply_json(r, 200, &out);
+	http_cache_put(r, cache, key, &out);
 	plein_buf_free(&out);
 	plein_schedule_free(&sched);
 	return 0;

@@ -29,11 +29,24 @@ typedef struct http_req {
 	jv *body;                  /* parsed JSON body, or NULL when empty */
 	void *scratch;             /* freed with the request */
 	int replied;
+	int64_t cache_version, cache_changes; /* the replica's state when a cache miss began */
+	char cache_day[11];
 } http_req;
 
 /* A handler replies itself and returns 0, or returns an error code and
  * the dispatcher replies {"error": message} with its HTTP status. */
 typedef int (*http_handler)(http_req *r);
+
+/* --- the reply cache (cache.c) ------------------------------------------ */
+typedef struct http_cache http_cache;
+http_cache *http_cache_new(void);
+void http_cache_free(http_cache *c);
+/* The server's cache (lent). */
+http_cache *http_server_cache(plein_http *h);
+/* Reply from the cache when key's entry is still valid: returns 1.
+ * Else 0, and remembers the replica's state for http_cache_put. */
+int http_cache_reply(http_req *r, http_cache *c, const char *key);
+void http_cache_put(http_req *r, http_cache *c, const char *key, const plein_buf *body);
 
 /* --- replies (server.c) --------------------------------------------- */
 void http_reply(http_req *r, int status, const char *content_type, const void *data, size_t len);

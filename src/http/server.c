@@ -31,6 +31,7 @@ struct plein_http {
 	plein_http_opts opts;
 	char address[80];
 	char *token;
+	http_cache *cache;
 };
 
 enum { M_GET = EVHTTP_REQ_GET, M_POST = EVHTTP_REQ_POST };
@@ -333,7 +334,7 @@ int plein_http_start(plein_http **out, struct event_base *base, plein_site *s, c
 	const char *listen = opts && opts->listen ? opts->listen : plein_conf_get(s->conf, "site.http");
 	const char *token = plein_conf_get(s->conf, "site.token");
 	char host[64];
-	unsigned short port;
+	unsigned short port = 0;
 	int rc;
 	*out = NULL;
 	if (!listen)
@@ -349,6 +350,7 @@ int plein_http_start(plein_http **out, struct event_base *base, plein_site *s, c
 		h->opts = *opts;
 	h->opts.listen = NULL;
 	h->token = plein_xstrdup(token);
+	h->cache = http_cache_new();
 	if (!(h->http = evhttp_new(base))) {
 		plein_http_free(h);
 		return plein_fail(PLEIN_ERR, "cannot start the HTTP server (out of memory?)");
@@ -385,6 +387,11 @@ int plein_http_start(plein_http **out, struct event_base *base, plein_site *s, c
 	return 0;
 }
 
+http_cache *http_server_cache(plein_http *h)
+{
+	return h->cache;
+}
+
 const char *plein_http_address(const plein_http *h)
 {
 	return h ? h->address : "";
@@ -400,6 +407,7 @@ void plein_http_free(plein_http *h)
 		sodium_memzero(h->token, strlen(h->token));
 		free(h->token);
 	}
+	http_cache_free(h->cache);
 	free(h);
 }
 

@@ -137,6 +137,13 @@ api GET "/api/v1/schedule?location=$L&from=2026-10-20&to=2026-11-17"
 if [ "$code" = 200 ] && [ "$body" = "$(pa schedule --json --location "$L" --from 2026-10-20 --to 2026-11-17)" ] &&
    [ "$(printf '%s' "$body" | pyj "len(d)")" = 5 ]; then pass; else fail "$code $body"; fi
 
+t "a change by another writer shows in the next GET /schedule (the reply cache follows the replica)"
+api GET "/api/v1/schedule?location=$L&from=2026-10-20&to=2026-11-17"; before=$body
+pa rule cancel "$R" --date 2026-11-17 --reason Feestdag >/dev/null
+api GET "/api/v1/schedule?location=$L&from=2026-10-20&to=2026-11-17"
+if [ "$body" != "$before" ] && [ "$body" = "$(pa schedule --json --location "$L" --from 2026-10-20 --to 2026-11-17)" ] &&
+   [ "$(printf '%s' "$body" | pyj "d[-1]['status']")" = vervalt ]; then pass; else fail "$body"; fi
+
 t "GET /schedule without parameters is this week, as the CLI"
 api GET /api/v1/schedule
 same "$body" "$(pa schedule --json)"
