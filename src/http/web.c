@@ -67,7 +67,8 @@ int web_folder(http_req *r)
 int web_ics(http_req *r)
 {
 	static const char *const allowed[] = { "location", "partner", "theme", NULL };
-	plein_ics_filter f = { http_query(r, "location"), http_query(r, "partner"), http_query(r, "theme") };
+	plein_ics_filter f = { .location_id = http_query(r, "location"), .partner_id = http_query(r, "partner"),
+			       .theme = http_query(r, "theme") };
 	plein_buf out = PLEIN_BUF_INIT;
 	int rc = http_query_check(r, allowed, NULL);
 	if (rc == 0)
