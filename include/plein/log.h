@@ -27,7 +27,7 @@ struct git_repository;
 #define PLEIN_LOG_MAX_PAYLOAD (256u << 20) /* bound on payload and personal blobs */
 #define PLEIN_LOG_MAX_SUMMARY 200       /* bytes of the one-line summary */
 #define PLEIN_LOG_OID_HEX 40
-#define PLEIN_LOG_REF_MAX 160
+#define PLEIN_LOG_REF_MAX 200
 #define PLEIN_LOG_KEY_MAX 64            /* remote key in refs/plein/incoming/<key>/ */
 
 enum {
@@ -76,8 +76,11 @@ typedef struct plein_log_entry {
 	char commit[PLEIN_LOG_OID_HEX + 1];
 	char parent[PLEIN_LOG_OID_HEX + 1]; /* "" for the first batch of a chain */
 	char summary[PLEIN_LOG_MAX_SUMMARY + 1];
+	char header_id[PLEIN_LOG_OID_HEX + 1];   /* blob id of the header: names the batch */
+	char personal_id[PLEIN_LOG_OID_HEX + 1]; /* blob id of the personal part; "" for none */
 	plein_buf header, sig, payload, personal;
-	int has_personal;
+	int has_personal;      /* chains and held batches: refs/plein/personal/...;
+	                        * incoming chains and fork proofs: never */
 } plein_log_entry;
 
 /* A ref of the log: a site's chain, an incoming chain, a held batch or a
@@ -179,6 +182,63 @@ int plein_log_unhold(plein_log *log, const char *site, uint64_t seq);
 int plein_log_fork_keep(unsigned *out_n, plein_log *log, const plein_log_batch *b);
 int plein_log_forks(plein_log_ref **out, size_t *out_n, plein_log *log);
 int plein_log_fork_drop(plein_log *log, const char *site, uint64_t seq, unsigned n);
+
+/* A ref lock (<gitdir>/<ref>.lock) left by a writer that died would block
+ * the ref for ever; a live writer holds one for milliseconds. Removes one
+ * older than PLEIN_LOG_STALE_LOCK_SECS; 1 if removed (retry), else 0. Used
+ * for log.git and for the refs of a relay on a local path. */
+#define PLEIN_LOG_STALE_LOCK_SECS 10
+int plein_log_clear_stale_lock(const char *gitdir, const char *ref);
+/* Personal parts (design §8): the values of personal columns live beside
+ * the batch, not in its commit, so purging them never changes a commit id
+ * (docs/log-format.md, "Personal parts"). Each is a blob under
+ * refs/plein/personal/<site-id>/<seq>/<header-id>, where header-id is the
+ * blob id of the batch's header: the ref can only ever belong to that one
+ * batch. Appending a batch (append, append_run, hold) writes its personal
+ * part's ref first, and never replaces one that exists: a personal part is
+ * only ever made smaller, by plein_log_personal_set. The ref names a
+ * parentless commit whose tree holds the part as one blob, "personal"
+ * (git remotes carry commits; libgit2 cannot push a ref to a blob), made
+ * deterministically, so equal parts are equal commits everywhere. Parts
+ * fetched from a
+ * git remote wait under refs/plein/incoming-personal/<key>/... until they
+ * are judged (src/core/erase.c). */
+typedef struct plein_log_personal {
+	char name[PLEIN_LOG_REF_MAX];
+	char site[PLEIN_SITEID_LEN + 1];
+	uint64_t seq;
+	char header[PLEIN_LOG_OID_HEX + 1]; /* blob id of the batch's header */
+	char commit[PLEIN_LOG_OID_HEX + 1]; /* what the ref names: a parentless commit
+	                                     * whose tree holds one blob, "personal" */
+	char blob[PLEIN_LOG_OID_HEX + 1];   /* blob id of the personal part */
+} plein_log_personal;
+
+/* The blob id of a batch header: what names its personal part. */
+int plein_log_header_id(char out[PLEIN_LOG_OID_HEX + 1], const unsigned char *header, size_t len);
+/* Every personal ref (key NULL), or those fetched from remote key ("":
+ * from every remote), in no particular order. *out is malloc'd. */
+int plein_log_personals(plein_log_personal **out, size_t *out_n, plein_log *log, const char *key);
+/* Read a personal part by its blob id or by its commit id. */
+int plein_log_blob_read(plein_buf *out, plein_log *log, const char *blob);
+/* Write p[0..n) as the personal part of batch (site, seq, header id):
+ * expect NULL = the ref must not exist yet; else it must name the part
+ * whose blob id is expect (compare-and-swap; PLEIN_EBUSY otherwise). out_blob (may be
+ * NULL) receives the new blob id. An empty part (n = 0) means "purged
+ * entirely" and is kept, so that no peer can bring the values back. */
+int plein_log_personal_set(char out_blob[PLEIN_LOG_OID_HEX + 1], plein_log *log, const char *site, uint64_t seq,
+		const char *header, const unsigned char *p, size_t n, const char *expect);
+/* The blob id of the personal part a personal-part commit holds. */
+int plein_log_personal_blob(char out[PLEIN_LOG_OID_HEX + 1], plein_log *log, const char *commit);
+/* 1 when log.git holds the object id (hex), else 0. */
+int plein_log_has(plein_log *log, const char *id);
+/* Remove a personal ref (ours or an incoming one) by its full name. */
+int plein_log_personal_drop(plein_log *log, const char *name);
+/* Make the bytes of blobs really gone from log.git: loose objects are
+ * deleted and every pack holding one is rewritten without it. A blob a
+ * personal ref still names is kept. out_removed (may be NULL): objects
+ * removed. Unreachable copies elsewhere (a reflog, a backup) are not
+ * touched: plein writes no reflog in its bare repository. */
+int plein_log_prune(size_t *out_removed, plein_log *log, const char (*blobs)[PLEIN_LOG_OID_HEX + 1], size_t n);
 
 /* The commit id (hex) the batch would get on top of parent (hex, NULL or
  * "" for none), without writing anything: for tests and docs. */

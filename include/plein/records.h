@@ -94,14 +94,17 @@ typedef struct {
 	const char *to_partner_id, *theme;
 	const char *question_id, *offering_id, *follow_up; /* or NULL */
 	const char *contact_name, *contact_phone, *contact_email, *note; /* sealed; or NULL */
+	const char *by; /* the staff member, for the history; or NULL */
 } plein_referral_spec;
 int plein_referral_add(char out_id[27], plein_site *s, const plein_referral_spec *sp, plein_names names);
 /* Move a referral along new -> contacted -> appointment -> an end. */
-int plein_referral_set(plein_site *s, const char *id, const char *status, const char *outcome, plein_names names);
+int plein_referral_set(plein_site *s, const char *id, const char *status, const char *outcome, const char *by,
+		       plein_names names);
 /* Count one more contact attempt: *out_attempts the new count, *out_max
  * the partner's agreed limit (0: none). */
 int plein_referral_attempt(plein_site *s, const char *id, int64_t *out_attempts, int64_t *out_max);
-/* open: only open ones; due: open and follow-up date today or earlier. */
+/* open: only open ones; due: open, and the follow-up date has come or it
+ * has not moved in referral.stale_days (docs/referral.md). */
 int plein_referral_list(sqlite3_stmt **out, plein_site *s, int open, int due);
 /* One referral as text for people or as JSON ('plein referral show'):
  * contact details only where this site can open them. */

@@ -27,20 +27,25 @@ typedef enum {
 	PLEIN_REMOTE_DIVERGED,  /* neither chain contains the other: a fork or a
 	                         * rewritten history; nothing pushed */
 	PLEIN_REMOTE_REJECTED,  /* the remote refused our push (see message) */
+	PLEIN_REMOTE_UNREADABLE, /* the remote's chain could not be fetched (a
+	                         * damaged or missing object, see message); the
+	                         * other chains were */
 } plein_remote_status;
+#define PLEIN_REMOTE_NSTATUS (PLEIN_REMOTE_UNREADABLE + 1)
 
 typedef struct plein_remote_ref {
 	char site[PLEIN_SITEID_LEN + 1];
 	uint64_t local_seq;     /* our tip; 0 = none */
 	uint64_t remote_seq;    /* the remote's tip; 0 = none, or unknown (push only, not fetched) */
 	plein_remote_status status;
-	char message[160];      /* REJECTED: the remote's reason */
+	char message[300];      /* REJECTED: the remote's reason; DIVERGED,
+	                         * UNREADABLE: what is wrong */
 } plein_remote_ref;
 
 typedef struct plein_remote_result {
 	plein_remote_ref *refs; /* one per site either side has, sorted by site */
 	size_t nrefs;
-	size_t count[PLEIN_REMOTE_REJECTED + 1]; /* refs per status */
+	size_t count[PLEIN_REMOTE_NSTATUS]; /* refs per status */
 	size_t received_objects, received_bytes; /* fetch (git_remote_stats) */
 	size_t sent_objects, sent_bytes;         /* push */
 	int created;            /* a bare repository was created at a local path */
@@ -61,7 +66,12 @@ typedef struct plein_remote_opts {
 } plein_remote_opts;
 
 /* Sync log with the git remote at url: fetch into incoming, then push what
- * the remote lacks. opts may be NULL. On failure *out holds what was done
+ * the remote lacks. The fetch is per chain where it must be: a chain of a
+ * local relay with a damaged object (checked before libgit2 reads it, see
+ * loose.h) is left out, and when a fetch of all chains fails, each chain
+ * is fetched on its own; a chain that still fails is UNREADABLE and the
+ * others go through. A push to a local relay first clears ref locks a
+ * killed writer left there. opts may be NULL. On failure *out holds what was done
  * before it; errors: PLEIN_EINVAL (bad URL, a local path that is not a
  * repository), PLEIN_ERR (unreachable, not a repository, permission
  * denied, the remote hung up, ...), each with a message saying what to do.

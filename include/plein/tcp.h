@@ -52,7 +52,10 @@ typedef void (*plein_tcp_done_cb)(plein_tcp_result *r, void *arg);
 int plein_tcp_accept(struct event_base *base, plein_site *s, evutil_socket_t fd,
 		const plein_tcp_limits *lim, plein_tcp_done_cb cb, void *arg);
 
-/* Connect to "HOST:PORT" and sync (the initiator side). */
+/* Connect to "HOST:PORT" ("[V6]:PORT"; "tcp://" in front is allowed) and
+ * sync (the initiator side). A bad address: PLEIN_EINVAL, nothing
+ * started; every later failure reaches cb. Names resolve with
+ * getaddrinfo, which blocks briefly. */
 int plein_tcp_connect(struct event_base *base, plein_site *s, const char *hostport,
 		const plein_tcp_limits *lim, plein_tcp_done_cb cb, void *arg);
 

@@ -12,7 +12,7 @@ int cmd_referral_add(cli_ctx *ctx)
 		.question_id = cli_opt(ctx, "question"), .offering_id = cli_opt(ctx, "offering"),
 		.follow_up = cli_opt(ctx, "follow-up"), .contact_name = cli_opt(ctx, "contact-name"),
 		.contact_phone = cli_opt(ctx, "contact-phone"), .contact_email = cli_opt(ctx, "contact-email"),
-		.note = cli_opt(ctx, "note"),
+		.note = cli_opt(ctx, "note"), .by = cli_opt(ctx, "by"),
 	};
 	char id[27];
 	int rc;
@@ -36,7 +36,7 @@ int cmd_referral_set(cli_ctx *ctx)
 	plein_site *s = cli_site(ctx);
 	if (!s)
 		return plein_error_code();
-	return plein_referral_set(s, cli_pos(ctx, 0), status, cli_opt(ctx, "outcome"), PLEIN_NAMES_CLI);
+	return plein_referral_set(s, cli_pos(ctx, 0), status, cli_opt(ctx, "outcome"), cli_opt(ctx, "by"), PLEIN_NAMES_CLI);
 }
 
 int cmd_referral_attempt(cli_ctx *ctx)

@@ -1,6 +1,9 @@
 /* plein report: the evaluation counts. The report module computes them;
  * this file only turns options into a query and the result into text,
  * CSV or JSON. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,35 +95,155 @@ static void print_counts(plein_buf *out, const plein_report *r)
 	free(t.numeric);
 }
 
+/* Number cells of a text table: each its own allocation, so the table
+ * can lend them until it is printed. */
+typedef struct {
+	char **v;
+	size_t n;
+} cells;
+
+static const char *cell(cells *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const char *cell(cells *c, const char *fmt, ...)
+{
+	va_list ap;
+	char *v = plein_xmalloc(24);
+	va_start(ap, fmt);
+	vsnprintf(v, 24, fmt, ap);
+	va_end(ap);
+	c->v = plein_xrealloc(c->v, (c->n + 1) * sizeof *c->v);
+	c->v[c->n++] = v;
+	return v;
+}
+
+static const char *num(cells *c, int64_t v)
+{
+	return cell(c, "%lld", (long long)v);
+}
+
+static const char *days(cells *c, double d)
+{
+	return isnan(d) ? "-" : cell(c, "%.1f", d);
+}
+
+static void cells_free(cells *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i]);
+	free(c->v);
+}
+
+static void closing_cells(table *t, cells *c, const plein_report_closing *x)
+{
+	add(t, num(c, x->closed));
+	add(t, days(c, x->median_days));
+	add(t, days(c, x->avg_days));
+}
+
 static void print_referrals(plein_buf *out, const plein_report *r)
 {
-	table t = { .ncol = 3 };
-	int numeric[3] = { 0, 0, 1 };
-	char nums[PLEIN_REPORT_NSTATUS][24];
+	table t = { .ncol = 6 };
+	int numeric[6] = { 0, 0, 1, 1, 1, 1 };
+	cells c = { 0 };
 	t.numeric = numeric;
-	add(&t, "status");
-	add(&t, "label");
-	add(&t, "count");
+	static const char *const heads[] = { "status", "label", "count", "closed", "median_days", "avg_days" };
+	for (int i = 0; i < 6; i++)
+		add(&t, heads[i]);
 	for (int i = 0; i < PLEIN_REPORT_NSTATUS; i++) {
 		const plein_report_status *s = &r->referrals[i];
 		if (!s->status && !s->count)
 			continue;
-		snprintf(nums[i], sizeof nums[i], "%lld", (long long)s->count);
 		add(&t, s->status ? s->status : "");
 		add(&t, s->label);
-		add(&t, nums[i]);
+		add(&t, num(&c, s->count));
+		closing_cells(&t, &c, &s->closing);
 	}
-	plein_buf_puts(out, "doorverwijzingen (aangemaakt in de periode)\n");
+	plein_buf_puts(out, "doorverwijzingen (aangemaakt in de periode; dagen tot afsluiten)\n");
 	print_table(out, &t);
 	free(t.cells);
+	cells_free(&c);
+}
+
+static void print_partners(plein_buf *out, const plein_report *r)
+{
+	table t = { .ncol = 6 };
+	int numeric[6] = { 0, 1, 1, 1, 1, 1 };
+	cells c = { 0 };
+	t.numeric = numeric;
+	static const char *const heads[] = { "partner", "count", "open", "closed", "median_days", "avg_days" };
+	for (int i = 0; i < 6; i++)
+		add(&t, heads[i]);
+	for (size_t n = 0; n < r->npartners; n++) {
+		const plein_report_partner *p = &r->partners[n];
+		/* open: not yet in an end state (new, contacted, appointment) */
+		add(&t, p->label);
+		add(&t, num(&c, p->total));
+		add(&t, num(&c, p->count[0] + p->count[1] + p->count[2]));
+		closing_cells(&t, &c, &p->closing);
+	}
+	plein_buf_puts(out, "doorverwijzingen per partner\n");
+	if (r->npartners)
+		print_table(out, &t);
+	else
+		plein_buf_puts(out, "(geen)\n");
+	free(t.cells);
+	cells_free(&c);
+}
+
+static void print_signups(plein_buf *out, const plein_report *r)
+{
+	table t = { .ncol = 3 + PLEIN_REPORT_NSIGNUP };
+	int numeric[3 + PLEIN_REPORT_NSIGNUP] = { 0, 0, 1, 1, 1, 1, 1, 1 };
+	cells c = { 0 };
+	t.numeric = numeric;
+	add(&t, "offering");
+	add(&t, "month");
+	add(&t, "signups");
+	for (int i = 0; i < PLEIN_REPORT_NSIGNUP; i++)
+		add(&t, plein_report_signup_statuses[i]);
+	for (size_t n = 0; n < r->nsignups; n++) {
+		const plein_report_signups *g = &r->signups[n];
+		add(&t, g->title);
+		add(&t, g->month[0] ? g->month : "(onbekend)");
+		add(&t, num(&c, g->total));
+		for (int i = 0; i < PLEIN_REPORT_NSIGNUP; i++)
+			add(&t, num(&c, g->count[i]));
+	}
+	plein_buf_puts(out, "aanmeldingen per aanbod en maand\n");
+	if (r->nsignups)
+		print_table(out, &t);
+	else
+		plein_buf_puts(out, "(geen)\n");
+	free(t.cells);
+	cells_free(&c);
+}
+
+static void print_ido(plein_buf *out, const char *title, const char *head, const plein_report_row *rows, size_t n)
+{
+	table t = { .ncol = 3 };
+	int numeric[3] = { 0, 1, 1 };
+	cells c = { 0 };
+	t.numeric = numeric;
+	add(&t, head);
+	add(&t, "questions");
+	add(&t, "visits");
+	for (size_t i = 0; i < n; i++) {
+		add(&t, rows[i].label[0]);
+		add(&t, num(&c, rows[i].questions));
+		add(&t, num(&c, rows[i].visits));
+	}
+	plein_buf_printf(out, "%s\n", title);
+	print_table(out, &t);
+	free(t.cells);
+	cells_free(&c);
 }
 
 int cmd_report(cli_ctx *ctx)
 {
 	const char **by = NULL;
-	const char *from = cli_opt(ctx, "from"), *to = cli_opt(ctx, "to");
+	const char *from = cli_opt(ctx, "from"), *to = cli_opt(ctx, "to"), *table_name = cli_opt(ctx, "table");
 	int nby = cli_opt_all(ctx, "by", &by), csv = cli_flag(ctx, "csv"), json = cli_json(ctx);
 	int only_referrals = cli_flag(ctx, "referrals");
+	plein_report_table which = PLEIN_REPORT_T_COUNTS;
 	plein_report_query q;
 	plein_report *r = NULL;
 	plein_buf out = PLEIN_BUF_INIT;
@@ -130,8 +253,15 @@ int cmd_report(cli_ctx *ctx)
 		return rc;
 	if (csv && json)
 		return plein_fail(PLEIN_EINVAL, "--csv and --json both given; choose one");
-	if ((rc = plein_report_query_init(&q, by, nby, from, to)) < 0)
+	if (table_name && !csv)
+		return plein_fail(PLEIN_EINVAL, "--table picks the table of --csv; add --csv (text and --json show every table)");
+	if (table_name && only_referrals)
+		return plein_fail(PLEIN_EINVAL, "--referrals is --table referrals; give one of them");
+	if ((table_name && (rc = plein_report_table_parse(&which, table_name)) < 0) ||
+	    (rc = plein_report_query_init(&q, by, nby, from, to)) < 0)
 		return rc;
+	if (only_referrals)
+		which = PLEIN_REPORT_T_REFERRALS;
 	plein_site *s = cli_site(ctx);
 	if (!s)
 		return plein_error_code();
@@ -140,10 +270,7 @@ int cmd_report(cli_ctx *ctx)
 	if (json) {
 		plein_report_json(&out, r);
 	} else if (csv) {
-		if (only_referrals)
-			plein_report_referrals_csv(&out, r);
-		else
-			plein_report_csv(&out, r);
+		plein_report_table_csv(&out, r, which);
 	} else {
 		print_period(&out, &q);
 		if (!only_referrals) {
@@ -151,6 +278,16 @@ int cmd_report(cli_ctx *ctx)
 			plein_buf_putc(&out, '\n');
 		}
 		print_referrals(&out, r);
+		if (!only_referrals) {
+			plein_buf_putc(&out, '\n');
+			print_partners(&out, r);
+			plein_buf_putc(&out, '\n');
+			print_signups(&out, r);
+			plein_buf_putc(&out, '\n');
+			print_ido(&out, "IDO-registratie: vragen per instantie", "agency", r->agencies, r->nagencies);
+			plein_buf_putc(&out, '\n');
+			print_ido(&out, "IDO-registratie: vragen per soort vraag", "kind", r->kinds, r->nkinds);
+		}
 	}
 	fwrite(out.data, 1, out.len, stdout);
 	plein_buf_free(&out);

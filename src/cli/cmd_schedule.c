@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "plein/buf.h"
 #include "plein/error.h"
+#include "plein/ics.h"
 #include "plein/json.h"
 #include "plein/records.h"
 #include "plein/schedule.h"
@@ -135,6 +136,33 @@ static void print_text(plein_buf *b, const plein_schedule *s, const char *from, 
 	}
 }
 
+/* The iCalendar feed: whole rules, or with --from/--to the rules cut to
+ * that period (as the listing takes them); filters as /schedule.ics. */
+static int print_ics(cli_ctx *ctx)
+{
+	plein_ics_filter f = { .location_id = cli_opt(ctx, "location"), .partner_id = cli_opt(ctx, "partner"),
+			       .theme = cli_opt(ctx, "theme") };
+	plein_buf out = PLEIN_BUF_INIT;
+	plein_date from, to;
+	char a[11], b[11];
+	int rc;
+	if (cli_opt(ctx, "from") || cli_opt(ctx, "to")) {
+		if ((rc = plein_schedule_period(&from, &to, cli_opt(ctx, "from"), cli_opt(ctx, "to"), PLEIN_NAMES_CLI)) < 0)
+			return rc;
+		plein_date_format(a, from);
+		plein_date_format(b, to);
+		f.from = a;
+		f.to = b;
+	}
+	plein_site *s = cli_site(ctx);
+	if (!s)
+		return plein_error_code();
+	if ((rc = plein_ics_feed(&out, s->db, &f)) == 0)
+		fwrite(out.data, 1, out.len, stdout);
+	plein_buf_free(&out);
+	return rc;
+}
+
 int cmd_schedule(cli_ctx *ctx)
 {
 	const char *location = cli_opt(ctx, "location");
@@ -146,7 +174,9 @@ int cmd_schedule(cli_ctx *ctx)
 	if (cli_flag(ctx, "json") && cli_flag(ctx, "ics"))
 		return plein_fail(PLEIN_EINVAL, "give --json or --ics, not both");
 	if (cli_flag(ctx, "ics"))
-		return plein_fail(PLEIN_ERR, "--ics is not built yet");
+		return print_ics(ctx);
+	if (cli_opt(ctx, "partner") || cli_opt(ctx, "theme"))
+		return plein_fail(PLEIN_EINVAL, "--partner and --theme filter the feed: give them with --ics");
 	if ((rc = plein_schedule_period(&from, &to, cli_opt(ctx, "from"), cli_opt(ctx, "to"), PLEIN_NAMES_CLI)) < 0)
 		return rc;
 	plein_site *s = cli_site(ctx);

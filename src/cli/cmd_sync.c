@@ -1,9 +1,11 @@
 /* Sync and integrity: peers, one-shot sync through git remotes, verify. */
 #include <ctype.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "plein/buf.h"
@@ -14,14 +16,10 @@
 #include "plein/log.h"
 #include "plein/peer.h"
 #include "plein/remote.h"
+#include "plein/repack.h"
 #include "plein/tcp.h"
 #include "plein/validate.h"
 #include "plein/verify.h"
-
-int cmd_not_built(cli_ctx *ctx)
-{
-	return plein_fail(PLEIN_ERR, "'plein %s' is not built yet in this version of plein", ctx->cmd->name);
-}
 
 static int valid_peer_name(const char *name)
 {
@@ -106,8 +104,46 @@ static void record(plein_site *s, const char *peer, const char *error, size_t in
 	plein_peer_record(s, peer, error, &m);
 }
 
+/* A server that stops answering would hang a sync for ever (libgit2 1.5
+ * has no network time-out): a network transfer gives up after
+ * sync.timeout seconds (default 300) without progress. Ending the process
+ * there is safe: it is what a kill -9 does, which sync_crash proves
+ * harmless. A relay on a path needs no watch (its reads are bounded). */
+static char stall_line[600];
+static size_t stall_len;
+static unsigned stall_secs;
+static int watching;
+
+static void on_stall(int sig)
+{
+	(void)sig;
+	ssize_t ignored = write(STDERR_FILENO, stall_line, stall_len);
+	(void)ignored;
+	_exit(2);
+}
+
+/* Watch the transfer to url (label: for the message); NULL: stop. */
+static void watch(const char *label, const char *url)
+{
+	watching = label && strstr(url, "://") && strncmp(url, "file://", 7) != 0;
+	if (!watching) {
+		alarm(0);
+		return;
+	}
+	fflush(stdout);
+	snprintf(stall_line, sizeof stall_line,
+		 "plein: %s: no answer for %u s; gave up (is the server up and reachable? try again later)\n", label, stall_secs);
+	stall_len = strlen(stall_line);
+	signal(SIGALRM, on_stall);
+	alarm(stall_secs);
+}
+
 static void progress(const char *stage, size_t done, size_t total, size_t bytes, void *payload)
 {
+	if (watching)
+		alarm(stall_secs); /* progress: the watch starts over */
+	if (!cli_tty())
+		return;
 	fprintf(stderr, "\r%s %s: %zu/%zu objects, %zu KiB", (const char *)payload, stage, done, total, bytes / 1024);
 	if (done == total)
 		fputc('\n', stderr);
@@ -122,6 +158,24 @@ static const char *without_batch_prefix(const plein_ingest_note *n)
 	if (len > 0 && (size_t)len < sizeof prefix && strncmp(n->reason, prefix, (size_t)len) == 0)
 		return n->reason + len;
 	return n->reason;
+}
+
+/* After a restore, a peer has told this site its own history when the
+ * fetch went through and this site's chain now holds everything of it the
+ * peer has: sealing may go on from there without signing a second batch
+ * under a number already published (journal.h). */
+static int own_chain_confirmed(plein_site *s, const plein_remote_result *fetched)
+{
+	uint64_t theirs = 0;
+	for (size_t i = 0; i < fetched->nrefs; i++)
+		if (strcmp(fetched->refs[i].site, s->id) == 0) {
+			if (fetched->refs[i].status == PLEIN_REMOTE_UNREADABLE ||
+			    (fetched->refs[i].status == PLEIN_REMOTE_AHEAD && !fetched->refs[i].remote_seq))
+				return 0;
+			theirs = fetched->refs[i].remote_seq;
+		}
+	plein_log_ref tip;
+	return plein_log_tip(&tip, s->log, s->id) == 0 && tip.seq >= theirs;
 }
 
 /* What a sync brought in, as the summary line and one line per note. */
@@ -159,9 +213,11 @@ static int sync_tcp(plein_site *s, const char *label, const char *hostport)
 	return rc;
 }
 
-/* One peer: fetch into incoming, verify and apply, push what it lacks. */
-static int sync_one(plein_site *s, const char *label, const char *url, const char *key)
+/* One peer: fetch into incoming, verify and apply, push what it lacks.
+ * *confirmed: see own_chain_confirmed. */
+static int sync_one(plein_site *s, const char *label, const char *url, const char *key, int *confirmed)
 {
+	*confirmed = 0; /* TCP: the session does not tell (yet) */
 	if (strncmp(url, "tcp://", 6) == 0)
 		return sync_tcp(s, label, url + 6);
 	plein_remote_result fetched, pushed;
@@ -169,15 +225,18 @@ static int sync_one(plein_site *s, const char *label, const char *url, const cha
 	memset(&fetched, 0, sizeof fetched);
 	memset(&pushed, 0, sizeof pushed);
 	memset(&rep, 0, sizeof rep);
-	plein_remote_opts o = { .what = PLEIN_REMOTE_FETCH, .key = key, .payload = (void *)label };
-	if (cli_tty())
-		o.progress = progress;
+	plein_remote_opts o = { .what = PLEIN_REMOTE_FETCH, .key = key, .progress = progress, .payload = (void *)label };
+	watch(label, url);
 	int rc = plein_remote_sync(&fetched, s->log, url, &o);
+	watch(NULL, url);
 	if (rc == 0)
 		rc = plein_ingest(&rep, s, fetched.key);
+	*confirmed = rc == 0 && own_chain_confirmed(s, &fetched);
 	if (rc == 0) {
 		o.what = PLEIN_REMOTE_PUSH;
+		watch(label, url);
 		rc = plein_remote_sync(&pushed, s->log, url, &o);
+		watch(NULL, url);
 	}
 	/* Batches sent: what the remote had (seen at fetch) up to our tip. */
 	size_t out = 0;
@@ -199,7 +258,13 @@ static int sync_one(plein_site *s, const char *label, const char *url, const cha
 	} else {
 		record(s, label, NULL, rep.accepted + rep.released, out, fetched.received_bytes, pushed.sent_bytes);
 		print_ingest(label, &rep, out);
-		size_t unsent = 0;
+		size_t unread = 0, unsent = 0;
+		for (size_t i = 0; i < fetched.nrefs; i++)
+			if (fetched.refs[i].status == PLEIN_REMOTE_UNREADABLE) {
+				fprintf(stderr, "plein: %s: the chain of %s could not be fetched: %s\n", label, fetched.refs[i].site,
+					fetched.refs[i].message);
+				unread++;
+			}
 		for (size_t i = 0; i < pushed.nrefs; i++)
 			if (pushed.refs[i].status == PLEIN_REMOTE_DIVERGED || pushed.refs[i].status == PLEIN_REMOTE_REJECTED) {
 				fprintf(stderr, "plein: %s: the chain of %s was not sent: %s %s\n", label, pushed.refs[i].site,
@@ -209,6 +274,9 @@ static int sync_one(plein_site *s, const char *label, const char *url, const cha
 		if (rep.rejected || rep.forks)
 			rc = plein_fail(PLEIN_EREJECT, "%s: %zu batch(es) refused; the rest was synced (see the lines above)",
 					label, rep.rejected + rep.forks);
+		else if (unread) /* damaged in the relay: not a full sync */
+			rc = plein_fail(PLEIN_ERR, "%s: %zu chain(s) could not be fetched; the rest was synced (see the lines above)",
+					label, unread);
 		else if (unsent) /* the remote refused our push: not a full sync */
 			rc = plein_fail(PLEIN_ERR, "%s: %zu chain(s) could not be sent; the rest was synced (see the lines above)",
 					label, unsent);
@@ -233,7 +301,13 @@ int cmd_sync(cli_ctx *ctx)
 	int rc = paused ? 0 : plein_journal_seal(s, &seq);
 	if (rc < 0)
 		return rc;
-	int n = cli_npos(ctx), failed = 0, first = 0, targets = n;
+	/* Each fetch adds a pack to log.git: keep it compact (repack.h). */
+	plein_repack_report rr;
+	if (plein_log_repack(&rr, s->log, (size_t)plein_conf_get_int(s->conf, "log.maxpacks", PLEIN_REPACK_PACKS)) < 0)
+		fprintf(stderr, "plein: warning: %s; syncing anyway\n", plein_error());
+	int timeout = plein_conf_get_int(s->conf, "sync.timeout", 300);
+	stall_secs = timeout > 0 ? (unsigned)timeout : 300;
+	int n = cli_npos(ctx), failed = 0, first = 0, targets = n, confirmed = 0;
 	while (n == 0 && plein_conf_subsection(s->conf, "peer", targets))
 		targets++;
 	if (n == 0 && !plein_conf_subsection(s->conf, "peer", 0))
@@ -243,13 +317,14 @@ int cmd_sync(cli_ctx *ctx)
 		char key[64];
 		snprintf(key, sizeof key, "peer.%s.url", arg);
 		const char *url = plein_conf_get(s->conf, key);
-		int r;
+		int r, told = 0;
 		if (url)
-			r = sync_one(s, arg, url, arg);
+			r = sync_one(s, arg, url, arg, &told);
 		else if (is_url(arg))
-			r = sync_one(s, arg, arg, NULL);
+			r = sync_one(s, arg, arg, NULL, &told);
 		else
 			r = plein_fail(PLEIN_EINVAL, "no peer '%s' (see 'plein peer list'), and it is not a URL", arg);
+		confirmed |= told;
 		if (r < 0) {
 			if (failed++ == 0)
 				first = r;
@@ -259,7 +334,7 @@ int cmd_sync(cli_ctx *ctx)
 				fprintf(stderr, "plein: %s\n", plein_error());
 		}
 	}
-	if (paused && failed < targets) {
+	if (paused && confirmed) {
 		/* A peer told us our own chain: resume, and seal what waited. */
 		if ((rc = plein_journal_resume(s)) < 0 || (rc = plein_journal_seal(s, &seq)) < 0)
 			return rc;
@@ -282,9 +357,11 @@ int cmd_verify(cli_ctx *ctx)
 	if (rc < 0)
 		return rc;
 	printf("%zu chains, %zu batches, %zu changes checked\n", r.chains, r.batches, r.changes);
+	if (r.unsealed)
+		printf("%zu changes of this site not sealed yet are taken as they are\n", r.unsealed);
 	printf("live digest:    %s\nrebuilt digest: %s\n", r.live, r.rebuilt);
 	if (r.problems)
-		return plein_fail(PLEIN_EREJECT, "%zu batch(es) failed a check; first: %s", r.problems, r.first_problem);
+		return plein_fail(PLEIN_EREJECT, "%zu problem(s) found; first: %s", r.problems, r.first_problem);
 	if (!r.equal)
 		return plein_fail(PLEIN_ERR, "the replica differs from the state the logs give; "
 					     "move plein.db aside and run any plein command to rebuild it from log.git");

@@ -32,6 +32,10 @@ int cmd_rule_cancel(cli_ctx *ctx);
 int cmd_rule_move(cli_ctx *ctx);
 int cmd_schedule(cli_ctx *ctx);
 
+/* cmd_pages.c: the board and the folder as HTML */
+int cmd_board(cli_ctx *ctx);
+int cmd_folder(cli_ctx *ctx);
+
 /* cmd_signup.c */
 int cmd_signup_add(cli_ctx *ctx);
 int cmd_signup_list(cli_ctx *ctx);
@@ -61,8 +65,9 @@ int cmd_peer_list(cli_ctx *ctx);
 int cmd_peer_remove(cli_ctx *ctx);
 int cmd_sync(cli_ctx *ctx);
 int cmd_verify(cli_ctx *ctx);
-int cmd_not_built(cli_ctx *ctx);
 
+/* cmd_forget.c */
+int cmd_forget(cli_ctx *ctx);
 /* cmd_serve.c: the daemon */
 int cmd_serve(cli_ctx *ctx);
 

@@ -8,8 +8,10 @@
 #include "cli.h"
 #include "commands.h"
 #include "plein/capture.h"
+#include "plein/erase.h"
 #include "plein/error.h"
 #include "plein/journal.h"
+#include "plein/retention.h"
 
 const struct cli_command cli_commands[] = {
 	/* Sites and the network */
@@ -43,12 +45,17 @@ const struct cli_command cli_commands[] = {
 	{ "rule cancel", cmd_rule_cancel, "RULE_ID --date DATE [--reason TEXT]", "Cancel one date of a rule." },
 	{ "rule move", cmd_rule_move, "RULE_ID --date DATE --start HH:MM --end HH:MM [--to DATE] [--location ID] [--reason TEXT]",
 	  "Move one date of a rule to another time, day or place." },
-	{ "schedule", cmd_schedule, "[--location ID] [--from DATE] [--to DATE] [--json | --ics]",
-	  "The programme: every occurrence in a period (default: this week), in local time." },
+	{ "schedule", cmd_schedule, "[--location ID] [--from DATE] [--to DATE] [--json | --ics [--partner ID] [--theme CODE]]",
+	  "The programme: every occurrence in a period (default: this week), in local time; --ics: the iCalendar feed of the rules." },
+	{ "board", cmd_board, "--location ID [--at TIMESTAMP] [--version]",
+	  "The TV board as HTML: today's programme at a location (now, next, later today); --version: its refresh token." },
+	{ "folder", cmd_folder, "--location ID [--week YYYY-Www]",
+	  "The printable weekly programme (the folder) as HTML; default this week." },
 	{ "signup add", cmd_signup_add, "--rule ID --date DATE [--who TEXT]", "Sign someone up for one occurrence; prints the id." },
-	{ "signup list", cmd_signup_list, "--rule ID --date DATE [--json]", "Sign-ups and waitlist of one occurrence." },
+	{ "signup list", cmd_signup_list, "--rule ID --date DATE [--json]",
+	  "Sign-ups and waitlist of one occurrence, in booking order by clock: the same at every site (docs/signup.md)." },
 	{ "signup set", cmd_signup_set, "ID --status booked|cancelled|attended|no_show",
-	  "Change a sign-up's status; cancelling a place books the first on the waitlist." },
+	  "Change a sign-up's status; cancelling a place gives it to the first on the waitlist, at every site alike." },
 
 	/* Registration, referrals, day log, reports */
 	{ "visit add", cmd_visit_add,
@@ -58,19 +65,28 @@ const struct cli_command cli_commands[] = {
 	{ "visit list", cmd_visit_list, "[--location ID] [--from DATE] [--to DATE] [--json]", "List registered visits." },
 	{ "referral add", cmd_referral_add,
 	  "--to PARTNER_ID --theme CODE [--question ID] [--offering ID] [--follow-up DATE] "
-	  "[--contact-name N] [--contact-phone P] [--contact-email E] [--note TEXT]",
-	  "Refer a visitor warmly to a partner; prints the referral id." },
-	{ "referral set", cmd_referral_set, "ID --status new|contacted|appointment|done|declined|unreachable [--outcome TEXT]",
-	  "Move a referral along its lifecycle." },
+	  "[--contact-name N] [--contact-phone P] [--contact-email E] [--note TEXT] [--by NAME]",
+	  "Refer a visitor warmly to a partner; prints the referral id. --by: the staff member, kept in the history." },
+	{ "referral set", cmd_referral_set,
+	  "ID --status new|contacted|appointment|done|declined|unreachable [--outcome TEXT] [--by NAME]",
+	  "Move a referral along its lifecycle (never back; closing sets closed_at); every change is kept in its history." },
 	{ "referral attempt", cmd_referral_attempt, "ID", "Count one more contact attempt; prints the new count." },
-	{ "referral list", cmd_referral_list, "[--open] [--due] [--json]", "List referrals; --due: follow-up date has come." },
-	{ "referral show", cmd_referral_show, "ID [--json]", "One referral; contact details only where this site may read them." },
+	{ "referral list", cmd_referral_list, "[--open] [--due] [--json]",
+	  "List referrals with the partner's reachability and method. --due: open referrals whose follow-up date has come, "
+	  "or whose status has not changed for referral.stale_days days (plein.conf, default 7; 0: off); "
+	  "PLEIN_TODAY=YYYY-MM-DD sets today." },
+	{ "referral show", cmd_referral_show, "ID [--json]",
+	  "One referral with its history; contact details only where this site may read them." },
 	{ "daylog add", cmd_daylog_add, "--location ID [--day DATE] [--author NAME] TEXT", "Add a day-log entry (no visitor names)." },
 	{ "daylog list", cmd_daylog_list, "[--day DATE] [--location ID] [--json]", "The day log." },
-	{ "report", cmd_report, "[--by theme|location|partner|agency|month ...] [--from DATE] [--to DATE] [--referrals] [--csv | --json]",
-	  "Visits, questions, solved and referred, counted by theme (default), location, partner, agency and/or local month "
-	  "(repeat --by for a cross table; dates are local and inclusive), then the outcomes of the referrals made in the period. "
-	  "--csv prints the main table only; --referrals prints the referral outcomes alone (text or CSV); --json has both." },
+	{ "report", cmd_report,
+	  "[--by theme|location|partner|agency|kind|month ...] [--from DATE] [--to DATE] [--referrals] "
+	  "[--csv [--table counts|referrals|partners|signups|agencies|kinds] | --json]",
+	  "Visits, questions, solved and referred, counted by theme (default), location, partner, agency, kind of question "
+	  "and/or local month (repeat --by for a cross table; dates are local and inclusive); the outcomes of the referrals "
+	  "made in the period and the days they took to close, per status and per partner; sign-ups per offering and month; "
+	  "the IDO registration's tables (every government body and kind of question). "
+	  "--csv prints one table (--table, default counts); --referrals: the referral outcomes alone; --json has all." },
 
 	/* Sync and integrity */
 	{ "status", cmd_status, "[--json]", "This site: identity, schema, unsealed changes, records." },
@@ -82,15 +98,32 @@ const struct cli_command cli_commands[] = {
 	{ "peer remove", cmd_peer_remove, "NAME", "Remove a peer." },
 	{ "sync", cmd_sync, "[NAME | URL ...]", "Sync once with the named peers, or all." },
 	{ "verify", cmd_verify, "", "Check every signature and chain; rebuild from the logs; compare digests." },
-	{ "conflicts", cmd_conflicts, "[--json]", "Merges that staff should look at: values that lost to a concurrent edit." },
-	{ "forget", cmd_not_built, "(--referral ID | --signup ID)", "Erase that personal data on every replica." },
+	{ "conflicts", cmd_conflicts, "[--json]", "Merges that staff should look at: values that lost to a concurrent edit; sign-ups booked apart beyond the places, now waitlisted." },
+	{ "forget", cmd_forget, "[--referral ID] [--signup ID]",
+	  "Erase the personal data of a referral or a sign-up on every replica it reached (docs/erasure.md)." },
 	{ NULL, NULL, NULL, NULL },
 };
 
+/* Personal data past its retention period goes before any command reads
+ * it (docs/erasure.md); a failure here only delays that. */
+static void retention(plein_site *s)
+{
+	size_t n = 0;
+	uint64_t seq = 0;
+	if (plein_retention_run(s, &n) < 0)
+		fprintf(stderr, "plein: warning: personal data past its retention period was not erased yet (%s)\n", plein_error());
+	else if (n && !plein_journal_paused(s) && (plein_journal_seal(s, &seq) < 0 || plein_erase_apply(s, NULL) < 0))
+		fprintf(stderr, "plein: warning: an erasure is recorded but not carried out yet (%s)\n", plein_error());
+	plein_error_clear();
+}
+
 plein_site *cli_site(cli_ctx *ctx)
 {
-	if (!ctx->site && plein_site_open(&ctx->site, ctx->dir) < 0)
-		return NULL;
+	if (!ctx->site) {
+		if (plein_site_open(&ctx->site, ctx->dir) < 0)
+			return NULL;
+		retention(ctx->site);
+	}
 	return ctx->site;
 }
 
@@ -100,11 +133,12 @@ static void seal_pending(plein_site *s)
 {
 	int64_t pending = 0;
 	uint64_t seq = 0;
-	if (plein_capture_pending(s->db, &pending) < 0 || pending == 0)
-		return;
-	if (plein_journal_seal(s, &seq) < 0)
+	if (plein_capture_pending(s->db, &pending) == 0 && pending > 0 && plein_journal_seal(s, &seq) < 0)
 		fprintf(stderr, "plein: warning: the change is saved, but not yet sealed into the log (%s); "
 				"it will be sealed the next time plein runs\n", plein_error());
+	/* Erasures that arrived by any road are carried out here too. */
+	if (plein_erase_apply(s, NULL) < 0)
+		fprintf(stderr, "plein: warning: an erasure is not carried out yet (%s); plein retries next time\n", plein_error());
 }
 
 static void usage(FILE *f)

@@ -86,7 +86,10 @@ int plein_db_open(plein_db **out, const char *path, int create)
 	     * transaction that outgrows the default 8 MiB spills pages into the
 	     * WAL one write at a time, several times slower (design §10). */
 	    plein_db_exec(db, "PRAGMA cache_size=-65536") < 0 ||
-	    plein_db_exec(db, "PRAGMA foreign_keys=OFF") < 0) {
+	    plein_db_exec(db, "PRAGMA foreign_keys=OFF") < 0 ||
+	    /* Deleted content is overwritten, so erased personal data leaves
+	     * no copy in free pages (docs/erasure.md). */
+	    plein_db_exec(db, "PRAGMA secure_delete=ON") < 0) {
 		plein_db_close(db);
 		return plein_error_code() ? plein_error_code() : PLEIN_ERR;
 	}

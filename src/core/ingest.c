@@ -8,6 +8,7 @@
 #include "plein/batch.h"
 #include "plein/buf.h"
 #include "plein/clock.h"
+#include "plein/erase.h"
 #include "plein/error.h"
 #include "plein/journal.h"
 #include "plein/log.h"
@@ -320,6 +321,9 @@ int plein_ingest(plein_ingest_report *out, plein_site *s, const char *key)
 		for (size_t i = 0; i < n && rc == 0; i++)
 			if ((strcmp(in[i].site, admin_id) == 0) == (pass == 0))
 				rc = ingest_chain(s, out, &in[i]);
+		/* Personal parts of what was adopted or held, before applying. */
+		if (rc == 0)
+			rc = plein_erase_accept(s, key, 0);
 		if (rc == 0)
 			rc = plein_journal_catch_up(s, NULL);
 	}
@@ -331,6 +335,11 @@ int plein_ingest(plein_ingest_report *out, plein_site *s, const char *key)
 	}
 	for (size_t i = 0; i < n && rc == 0; i++)
 		plein_log_incoming_drop(s->log, key ? key : in[i].key, in[i].site);
+	/* Erasures that arrived are carried out at once (docs/erasure.md). */
+	if (rc == 0)
+		rc = plein_erase_accept(s, key, 1);
+	if (rc == 0)
+		rc = plein_erase_apply(s, NULL);
 	free(in);
 	return rc;
 }

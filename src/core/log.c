@@ -6,6 +6,7 @@
  * in from a git remote (load_meta recomputes it). */
 #include "plein/log.h"
 
+#include <dirent.h>
 #include <git2.h>
 #include <git2/sys/odb_backend.h>
 #include <inttypes.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "plein/error.h"
@@ -23,6 +25,8 @@
 #define INCOMING "refs/plein/incoming/"
 #define HELD "refs/plein/held/"
 #define FORKS "refs/plein/forks/"
+#define PERSONAL "refs/plein/personal/"
+#define INPERSONAL "refs/plein/incoming-personal/"
 #define EMAIL_DOMAIN "plein.invalid"
 
 /* seq -> commit of one ref's chain, kept while the ref does not move, and
@@ -260,23 +264,77 @@ static int put_object(const struct sink *s, git_oid *id, const void *data, size_
 	return 0;
 }
 
-/* Write (or only hash) the objects of a batch; out = the commit. */
-static int put_batch(git_oid *out, const struct sink *s, const plein_log_batch *b, const git_oid *parent)
+/* What put_batch wrote: the commit, the header blob (which names the
+ * batch's personal ref) and the personal part's commit, if any. */
+struct put_out {
+	git_oid commit, header, personal;
+	int has_personal;
+};
+
+/* A personal part is kept as a parentless commit whose tree holds one
+ * blob, "personal": git remotes carry commits (libgit2 cannot push a ref
+ * that names a blob), and two sites that purged a part the same way make
+ * the same commit. */
+static void compose_personal_commit(plein_buf *c, const git_oid *tree, const char *site, uint64_t seq,
+		const git_oid *header)
 {
-	struct parts p = { .has_personal = b->personal != NULL };
+	char hex[GIT_OID_HEXSZ + 1], hh[GIT_OID_HEXSZ + 1];
+	plein_buf_printf(c, "tree %s\n", git_oid_tostr(hex, sizeof hex, tree));
+	plein_buf_printf(c, "author %s <%s@" EMAIL_DOMAIN "> 0 +0000\n", site, site);
+	plein_buf_printf(c, "committer %s <%s@" EMAIL_DOMAIN "> 0 +0000\n\n", site, site);
+	plein_buf_printf(c, "personal part of batch %" PRIu64 " from %s\n\nPlein-Site: %s\nPlein-Seq: %" PRIu64
+			"\nPlein-Header: %s\n", seq, site, site, seq, git_oid_tostr(hh, sizeof hh, header));
+}
+
+static int put_personal(git_oid *out_commit, git_oid *out_blob, const struct sink *s, const char *site,
+		uint64_t seq, const git_oid *header, const unsigned char *data, size_t len)
+{
+	plein_buf t = PLEIN_BUF_INIT, c = PLEIN_BUF_INIT;
+	git_oid blob, tree;
+	int rc = 0;
+	if (put_object(s, &blob, data, len, GIT_OBJECT_BLOB, 1) < 0) {
+		rc = -1;
+		goto done;
+	}
+	tree_entry(&t, "personal", &blob);
+	if (put_object(s, &tree, t.data, t.len, GIT_OBJECT_TREE, 0) < 0) {
+		rc = -1;
+		goto done;
+	}
+	compose_personal_commit(&c, &tree, site, seq, header);
+	if (put_object(s, out_commit, c.data, c.len, GIT_OBJECT_COMMIT, 0) < 0)
+		rc = -1;
+	if (out_blob)
+		git_oid_cpy(out_blob, &blob);
+done:
+	plein_buf_free(&t);
+	plein_buf_free(&c);
+	return rc;
+}
+
+/* Write (or only hash) the objects of a batch. The personal part is a
+ * blob of its own outside the commit's tree (its ref is the caller's), so
+ * purging it never changes a commit id. */
+static int put_batch(struct put_out *out, const struct sink *s, const plein_log_batch *b, const git_oid *parent)
+{
+	struct parts p = { .has_personal = 0 };
 	plein_buf t = PLEIN_BUF_INIT, c = PLEIN_BUF_INIT;
 	git_oid tree;
 	int rc = 0;
+	memset(out, 0, sizeof *out);
 	if (put_object(s, &p.header, b->header, b->header_len, GIT_OBJECT_BLOB, 1) < 0 ||
 			put_object(s, &p.sig, b->sig, PLEIN_LOG_SIG_LEN, GIT_OBJECT_BLOB, 1) < 0 ||
 			put_object(s, &p.payload, b->payload, b->payload_len, GIT_OBJECT_BLOB, 1) < 0 ||
-			(p.has_personal && put_object(s, &p.personal, b->personal, b->personal_len, GIT_OBJECT_BLOB, 1) < 0))
+			(b->personal && put_personal(&out->personal, NULL, s, b->site, b->seq, &p.header,
+					b->personal, b->personal_len) < 0))
 		goto fail;
+	out->has_personal = b->personal != NULL;
+	git_oid_cpy(&out->header, &p.header);
 	compose_tree(&t, &p);
 	if (put_object(s, &tree, t.data, t.len, GIT_OBJECT_TREE, 0) < 0)
 		goto fail;
 	compose_commit(&c, &tree, parent, b->site, b->seq, b->time, b->summary);
-	if (put_object(s, out, c.data, c.len, GIT_OBJECT_COMMIT, 0) < 0)
+	if (put_object(s, &out->commit, c.data, c.len, GIT_OBJECT_COMMIT, 0) < 0)
 		goto fail;
 	goto done;
 fail:
@@ -449,9 +507,45 @@ static int read_blob(plein_buf *out, plein_log *log, const git_oid *id)
 	return 0;
 }
 
-static int read_entry(plein_log_entry *out, plein_log *log, const git_oid *id)
+static void personal_ref(char out[PLEIN_LOG_REF_MAX], const char *site, uint64_t seq, const git_oid *header)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	snprintf(out, PLEIN_LOG_REF_MAX, PERSONAL "%s/%" PRIu64 "/%s", site, seq,
+			git_oid_tostr(hex, sizeof hex, header));
+}
+
+/* The blob of a personal-part commit (its tree's one entry "personal"). */
+static int personal_blob(git_oid *out, plein_log *log, const git_oid *commit)
+{
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	int rc = 0;
+	if (git_commit_lookup(&c, log->repo, commit) < 0 || git_commit_tree(&t, c) < 0) {
+		rc = gfail(PLEIN_ERR, "log.git lacks personal part %s", git_oid_tostr(hex, sizeof hex, commit));
+		goto done;
+	}
+	const git_tree_entry *e = git_tree_entry_byname(t, "personal");
+	if (!e || git_tree_entrycount(t) != 1 || git_tree_entry_type(e) != GIT_OBJECT_BLOB || git_commit_parentcount(c) != 0)
+		rc = plein_fail(PLEIN_EREJECT, "commit %s in log.git is not a personal part (one blob 'personal', no parent)",
+				git_oid_tostr(hex, sizeof hex, commit));
+	else
+		git_oid_cpy(out, git_tree_entry_id(e));
+done:
+	git_tree_free(t);
+	git_commit_free(c);
+	return rc;
+}
+
+/* attach: look up the batch's personal part under refs/plein/personal/
+ * (chains and held batches; not incoming chains or fork proofs, whose
+ * personal parts are judged apart). A personal blob inside the commit's
+ * tree (the format before personal refs) is read either way. */
+static int read_entry(plein_log_entry *out, plein_log *log, const git_oid *id, int attach)
 {
 	struct meta m;
+	char pref[PLEIN_LOG_REF_MAX];
+	git_oid pid;
 	memset(out, 0, sizeof *out);
 	int rc = load_meta(&m, log, id);
 	if (rc < 0)
@@ -462,8 +556,22 @@ static int read_entry(plein_log_entry *out, plein_log *log, const git_oid *id)
 	git_oid_tostr(out->commit, sizeof out->commit, &m.id);
 	if (m.has_parent)
 		git_oid_tostr(out->parent, sizeof out->parent, &m.parent);
+	git_oid_tostr(out->header_id, sizeof out->header_id, &m.p.header);
 	memcpy(out->summary, m.summary, sizeof out->summary);
+	if (attach) {
+		personal_ref(pref, m.site, m.seq, &m.p.header);
+		int grc = git_reference_name_to_id(&pid, log->repo, pref);
+		if (grc == 0) {
+			m.p.has_personal = 1;
+			if ((rc = personal_blob(&m.p.personal, log, &pid)) < 0)
+				return rc;
+		} else if (grc != GIT_ENOTFOUND) {
+			return gfail(PLEIN_ERR, "cannot read %s", pref);
+		}
+	}
 	out->has_personal = m.p.has_personal;
+	if (m.p.has_personal)
+		git_oid_tostr(out->personal_id, sizeof out->personal_id, &m.p.personal);
 	if ((rc = read_blob(&out->header, log, &m.p.header)) < 0 ||
 			(rc = read_blob(&out->sig, log, &m.p.sig)) < 0 ||
 			(rc = read_blob(&out->payload, log, &m.p.payload)) < 0 ||
@@ -654,19 +762,24 @@ static int read_tip(struct tip *t, plein_log *log, const char *ref)
 
 /* A ref lock left by a writer that died (kill -9, power loss) would block
  * the ref for ever; a live writer holds one for milliseconds. Remove one
- * older than STALE_LOCK_SECS; 1 if removed (so retry). */
-#define STALE_LOCK_SECS 10
-static int clear_stale_lock(plein_log *log, const char *ref)
+ * older than PLEIN_LOG_STALE_LOCK_SECS; 1 if removed (so retry). */
+int plein_log_clear_stale_lock(const char *gitdir, const char *ref)
 {
 	plein_buf p = PLEIN_BUF_INIT;
 	struct stat st;
 	int removed = 0;
-	plein_buf_printf(&p, "%s%s.lock", git_repository_path(log->repo), ref);
+	size_t n = strlen(gitdir);
+	plein_buf_printf(&p, "%s%s%s.lock", gitdir, n && gitdir[n - 1] == '/' ? "" : "/", ref);
 	const char *path = plein_buf_cstr(&p);
-	if (stat(path, &st) == 0 && time(NULL) - st.st_mtime > STALE_LOCK_SECS && unlink(path) == 0)
+	if (stat(path, &st) == 0 && time(NULL) - st.st_mtime > PLEIN_LOG_STALE_LOCK_SECS && unlink(path) == 0)
 		removed = 1;
 	plein_buf_free(&p);
 	return removed;
+}
+
+static int clear_stale_lock(plein_log *log, const char *ref)
+{
+	return plein_log_clear_stale_lock(git_repository_path(log->repo), ref);
 }
 
 /* Point ref at to if it still points at old (NULL: if it does not exist
@@ -969,7 +1082,8 @@ int plein_log_read(plein_log_entry *out, plein_log *log, const char *chain, uint
 				ref, seq, c->base, chain_tipseq(c));
 	git_oid copy;
 	git_oid_cpy(&copy, id);
-	if ((rc = read_entry(out, log, &copy)) < 0)
+	int attach = strncmp(ref, SITES, strlen(SITES)) == 0 || strncmp(ref, HELD, strlen(HELD)) == 0;
+	if ((rc = read_entry(out, log, &copy, attach)) < 0)
 		return rc;
 	if (!ref_holds(ref, out->site, out->seq)) {
 		rc = plein_fail(PLEIN_EREJECT, "%s holds batch %" PRIu64 " of site %s, which does not belong there",
@@ -1228,6 +1342,25 @@ done:
 	return rc;
 }
 
+/* ---- personal parts ---- */
+
+/* Point the batch's personal ref at its blob unless the ref exists: a
+ * personal part is keyed by the batch's header, so an existing ref is
+ * this batch's, and at least as purged as what arrives now. */
+static int personal_keep(plein_log *log, const char *site, uint64_t seq, const struct put_out *po)
+{
+	char ref[PLEIN_LOG_REF_MAX];
+	git_reference *r = NULL;
+	if (!po->has_personal)
+		return 0;
+	personal_ref(ref, site, seq, &po->header);
+	int grc = git_reference_create(&r, log->repo, ref, &po->personal, 0, "plein: personal part");
+	git_reference_free(r);
+	if (grc == GIT_EEXISTS)
+		return 0;
+	return grc < 0 ? gfail(PLEIN_ERR, "cannot write %s", ref) : 0;
+}
+
 /* ---- appending ---- */
 
 static int same_header(int *out, plein_log *log, const git_oid *commit, const plein_log_batch *b)
@@ -1292,7 +1425,6 @@ int plein_log_append(plein_log *log, const plein_log_batch *b)
 	char ref[PLEIN_LOG_REF_MAX], msg[64];
 	struct tip t;
 	git_odb *odb = NULL;
-	git_oid id;
 	int rc = check_batch(b);
 	if (rc < 0)
 		return rc;
@@ -1307,12 +1439,15 @@ int plein_log_append(plein_log *log, const plein_log_batch *b)
 		return gfail(PLEIN_ERR, "cannot open the objects of log.git");
 	/* Objects first; the ref update below is the commit point. */
 	struct sink sk = { .odb = odb };
-	rc = put_batch(&id, &sk, b, t.have ? &t.oid : NULL);
+	struct put_out po;
+	rc = put_batch(&po, &sk, b, t.have ? &t.oid : NULL);
 	git_odb_free(odb);
-	if (rc < 0)
+	/* The personal part before the chain: a batch is never in a chain
+	 * without it (a crash in between leaves only an unused ref). */
+	if (rc < 0 || (rc = personal_keep(log, b->site, b->seq, &po)) < 0)
 		return rc;
 	snprintf(msg, sizeof msg, "plein: batch %" PRIu64, b->seq);
-	return ref_update(log, ref, &id, &t, msg);
+	return ref_update(log, ref, &po.commit, &t, msg);
 }
 
 /* One site's part of a run. */
@@ -1394,18 +1529,18 @@ static int run_plan(struct run_site *sites, size_t *nsites, char *isnew, size_t 
 
 /* Write the run's objects into odb; parents chain per site. */
 static int run_write(struct run_site *sites, size_t nsites, const char *isnew, const struct sink *sk,
-		const plein_log_batch *b, size_t n)
+		const plein_log_batch *b, size_t n, struct put_out *pos)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (!isnew[i])
 			continue;
 		struct run_site *s = run_site_get(sites, &nsites, b[i].site, NULL);
 		const git_oid *parent = s->have_cur ? &s->cur : s->base.have ? &s->base.oid : NULL;
-		git_oid id;
-		int rc = put_batch(&id, sk, &b[i], parent);
+		struct put_out *po = &pos[i];
+		int rc = put_batch(po, sk, &b[i], parent);
 		if (rc < 0)
 			return rc;
-		git_oid_cpy(&s->cur, &id);
+		git_oid_cpy(&s->cur, &po->commit);
 		s->have_cur = 1;
 		s->added++;
 	}
@@ -1416,12 +1551,12 @@ static int run_write(struct run_site *sites, size_t nsites, const char *isnew, c
  * streamed as a pack (undeltified, zlib level 1) into libgit2's indexer,
  * which checks every object and writes the .pack and .idx. */
 static int run_write_pack(struct run_site *sites, size_t nsites, const char *isnew, plein_log *log,
-		const plein_log_batch *b, size_t n)
+		const plein_log_batch *b, size_t n, struct put_out *pos)
 {
 	struct objlist l;
 	memset(&l, 0, sizeof l);
 	struct sink sk = { .list = &l };
-	int rc = run_write(sites, nsites, isnew, &sk, b, n);
+	int rc = run_write(sites, nsites, isnew, &sk, b, n, pos);
 	if (rc == 0)
 		rc = pack_write(log, &l);
 	free(l.v);
@@ -1466,6 +1601,7 @@ static int append_run(size_t *out_added, plein_log *log, const char *key, const 
 {
 	struct run_site *sites = plein_xcalloc(n ? n : 1, sizeof *sites);
 	char *isnew = plein_xcalloc(n ? n : 1, 1);
+	struct put_out *pos = plein_xcalloc(n ? n : 1, sizeof *pos);
 	size_t nsites = 0, nnew = 0;
 	git_odb *odb = NULL;
 	int rc;
@@ -1474,19 +1610,24 @@ static int append_run(size_t *out_added, plein_log *log, const char *key, const 
 	if ((rc = run_plan(sites, &nsites, isnew, &nnew, log, key, b, n)) < 0 || nnew == 0)
 		goto done;
 	if (nnew >= PLEIN_LOG_PACK_MIN) {
-		rc = run_write_pack(sites, nsites, isnew, log, b, n);
+		rc = run_write_pack(sites, nsites, isnew, log, b, n, pos);
 	} else if (git_repository_odb(&odb, log->repo) < 0) {
 		rc = gfail(PLEIN_ERR, "cannot open the objects of log.git");
 	} else {
 		struct sink sk = { .odb = odb };
-		rc = run_write(sites, nsites, isnew, &sk, b, n);
+		rc = run_write(sites, nsites, isnew, &sk, b, n, pos);
 	}
+	/* Personal parts before the chains, as in plein_log_append. */
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (isnew[i])
+			rc = personal_keep(log, b[i].site, b[i].seq, &pos[i]);
 	if (rc < 0)
 		goto done;
 	if ((rc = run_refs(sites, nsites, log)) == 0 && out_added)
 		*out_added = nnew;
 done:
 	git_odb_free(odb);
+	free(pos);
 	free(isnew);
 	free(sites);
 	return rc < 0 ? rc : 0;
@@ -1561,19 +1702,26 @@ int plein_log_adopt(plein_log *log, const char *site, const char *from_ref, uint
 
 /* ---- held batches and fork proofs ---- */
 
-/* Store b as a parentless commit under ref (which must not exist yet). */
-static int keep_batch(plein_log *log, const char *ref, const plein_log_batch *b)
+/* Store b as a parentless commit under ref (which must not exist yet).
+ * A held batch keeps its personal part (under the same personal ref it
+ * will have in the chain); a fork proof needs none and keeps none. */
+static int keep_batch(plein_log *log, const char *ref, const plein_log_batch *b, int personal)
 {
 	git_odb *odb = NULL;
-	git_oid id;
+	plein_log_batch copy = *b;
+	struct put_out po;
+	if (!personal) {
+		copy.personal = NULL;
+		copy.personal_len = 0;
+	}
 	if (git_repository_odb(&odb, log->repo) < 0)
 		return gfail(PLEIN_ERR, "cannot open the objects of log.git");
 	struct sink sk = { .odb = odb };
-	int rc = put_batch(&id, &sk, b, NULL);
+	int rc = put_batch(&po, &sk, &copy, NULL);
 	git_odb_free(odb);
-	if (rc < 0)
+	if (rc < 0 || (rc = personal_keep(log, b->site, b->seq, &po)) < 0)
 		return rc;
-	return cas_ref(log, ref, &id, NULL, "plein: keep");
+	return cas_ref(log, ref, &po.commit, NULL, "plein: keep");
 }
 
 int plein_log_hold(plein_log *log, const plein_log_batch *b)
@@ -1593,7 +1741,7 @@ int plein_log_hold(plein_log *log, const plein_log_batch *b)
 	}
 	if (grc != GIT_ENOTFOUND)
 		return gfail(PLEIN_ERR, "cannot read %s", ref);
-	return keep_batch(log, ref, b);
+	return keep_batch(log, ref, b, 1);
 }
 
 int plein_log_held(plein_log_ref **out, size_t *out_n, plein_log *log)
@@ -1639,7 +1787,7 @@ int plein_log_fork_keep(unsigned *out_n, plein_log *log, const plein_log_batch *
 	if (rc != 0)
 		return rc;
 	snprintf(ref, sizeof ref, FORKS "%s/%" PRIu64 "-%u", b->site, b->seq, max + 1);
-	if ((rc = keep_batch(log, ref, b)) == 0 && out_n)
+	if ((rc = keep_batch(log, ref, b, 0)) == 0 && out_n)
 		*out_n = max + 1;
 	return rc;
 }
@@ -1670,9 +1818,371 @@ int plein_log_commit_id(char out[PLEIN_LOG_OID_HEX + 1], const plein_log_batch *
 		return plein_fail(PLEIN_EINVAL, "'%s' is not a commit id", parent);
 	git_libgit2_init();
 	struct sink none = { 0 };
-	rc = put_batch(&id, &none, b, parent && parent[0] ? &p : NULL);
+	struct put_out po;
+	rc = put_batch(&po, &none, b, parent && parent[0] ? &p : NULL);
+	git_oid_cpy(&id, &po.commit);
 	git_libgit2_shutdown();
 	if (rc == 0)
 		git_oid_tostr(out, PLEIN_LOG_OID_HEX + 1, &id);
+	return rc;
+}
+
+/* ---- personal parts: refs/plein/personal/<site>/<seq>/<header-id> ---- */
+
+int plein_log_header_id(char out[PLEIN_LOG_OID_HEX + 1], const unsigned char *header, size_t len)
+{
+	git_oid id;
+	out[0] = 0;
+	if (git_odb_hash(&id, header, len, GIT_OBJECT_BLOB) < 0)
+		return gfail(PLEIN_ERR, "cannot hash a batch header");
+	git_oid_tostr(out, PLEIN_LOG_OID_HEX + 1, &id);
+	return 0;
+}
+
+/* "<site>/<seq>/<header-id>" -> p; -1 for a name plein did not make. */
+static int parse_personal(plein_log_personal *p, const char *rest)
+{
+	char norm[PLEIN_SITEID_LEN + 1];
+	if (strlen(rest) < PLEIN_SITEID_LEN + 1 || rest[PLEIN_SITEID_LEN] != '/')
+		return -1;
+	memcpy(p->site, rest, PLEIN_SITEID_LEN);
+	p->site[PLEIN_SITEID_LEN] = 0;
+	if (plein_siteid_normalize(norm, p->site) < 0 || strcmp(norm, p->site) != 0)
+		return -1;
+	const char *s = rest + PLEIN_SITEID_LEN + 1;
+	if (parse_u64(&s, &p->seq) < 0 || p->seq < 1 || *s++ != '/' || !is_hex_oid(s))
+		return -1;
+	memcpy(p->header, s, PLEIN_LOG_OID_HEX + 1);
+	return 0;
+}
+
+int plein_log_personals(plein_log_personal **out, size_t *out_n, plein_log *log, const char *key)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *r = NULL;
+	plein_log_personal *v = NULL;
+	size_t n = 0, cap = 0;
+	char prefix[PLEIN_LOG_REF_MAX], glob[PLEIN_LOG_REF_MAX + 2];
+	int grc;
+	*out = NULL;
+	*out_n = 0;
+	if (key && key[0] && (grc = plein_log_check_key(key)) < 0)
+		return grc;
+	if (key)
+		snprintf(prefix, sizeof prefix, INPERSONAL "%s%s", key, key[0] ? "/" : "");
+	else
+		snprintf(prefix, sizeof prefix, PERSONAL);
+	snprintf(glob, sizeof glob, "%s*", prefix);
+	if (git_reference_iterator_glob_new(&it, log->repo, glob) < 0)
+		return gfail(PLEIN_ERR, "cannot list %s", prefix);
+	while ((grc = git_reference_next(&r, it)) == 0) {
+		const char *name = git_reference_name(r);
+		const git_oid *id = git_reference_target(r);
+		plein_log_personal p;
+		memset(&p, 0, sizeof p);
+		const char *rest = name + strlen(prefix);
+		if (key && !key[0]) /* every remote: skip the key */
+			rest = strchr(rest, '/') ? strchr(rest, '/') + 1 : "";
+		if (id && strlen(name) < PLEIN_LOG_REF_MAX && strncmp(name, prefix, strlen(prefix)) == 0 &&
+				parse_personal(&p, rest) == 0) {
+			git_oid blob;
+			snprintf(p.name, sizeof p.name, "%s", name);
+			git_oid_tostr(p.commit, sizeof p.commit, id);
+			if (personal_blob(&blob, log, id) < 0) {
+				plein_error_clear(); /* not a personal part: ignored, like any name plein did not make */
+				git_reference_free(r);
+				r = NULL;
+				continue;
+			}
+			git_oid_tostr(p.blob, sizeof p.blob, &blob);
+			if (n == cap) {
+				cap = cap ? 2 * cap : 16;
+				v = plein_xrealloc(v, cap * sizeof *v);
+			}
+			v[n++] = p;
+		}
+		git_reference_free(r);
+		r = NULL;
+	}
+	git_reference_iterator_free(it);
+	if (grc != GIT_ITEROVER) {
+		free(v);
+		return gfail(PLEIN_ERR, "cannot list %s", prefix);
+	}
+	*out = v;
+	*out_n = n;
+	return 0;
+}
+
+int plein_log_blob_read(plein_buf *out, plein_log *log, const char *blob)
+{
+	git_oid id;
+	if (!blob || !is_hex_oid(blob) || git_oid_fromstr(&id, blob) < 0)
+		return plein_fail(PLEIN_EINVAL, "'%s' is not an object id", blob ? blob : "");
+	git_object_t type;
+	size_t len;
+	git_odb *odb = NULL;
+	if (git_repository_odb(&odb, log->repo) < 0)
+		return gfail(PLEIN_ERR, "cannot open the objects of log.git");
+	if (git_odb_read_header(&len, &type, odb, &id) == 0 && type == GIT_OBJECT_COMMIT) {
+		git_oid c;
+		git_oid_cpy(&c, &id);
+		int rc = personal_blob(&id, log, &c);
+		if (rc < 0) {
+			git_odb_free(odb);
+			return rc;
+		}
+	}
+	int bad = blob_size(&len, odb, &id) < 0 || len > PLEIN_LOG_MAX_PAYLOAD;
+	git_odb_free(odb);
+	if (bad)
+		return plein_fail(PLEIN_EREJECT, "log.git: object %s is missing, not a blob, or too large for a personal part", blob);
+	return read_blob(out, log, &id);
+}
+
+int plein_log_personal_set(char out_blob[PLEIN_LOG_OID_HEX + 1], plein_log *log, const char *site, uint64_t seq,
+		const char *header, const unsigned char *p, size_t n, const char *expect)
+{
+	char ref[PLEIN_LOG_REF_MAX];
+	git_oid hid, cid, bid, old, oldblob;
+	git_odb *odb = NULL;
+	int rc = check_site(site);
+	if (rc < 0)
+		return rc;
+	if (!header || !is_hex_oid(header) || git_oid_fromstr(&hid, header) < 0 || seq < 1)
+		return plein_fail(PLEIN_EINVAL, "a personal part needs a site, a seq and a header id");
+	if (expect && (!is_hex_oid(expect) || git_oid_fromstr(&oldblob, expect) < 0))
+		return plein_fail(PLEIN_EINVAL, "'%s' is not an object id", expect);
+	if (n > PLEIN_LOG_MAX_PAYLOAD)
+		return plein_fail(PLEIN_EINVAL, "a personal part of %zu bytes is too large", n);
+	personal_ref(ref, site, seq, &hid);
+	if (expect) { /* the ref must still name that part */
+		git_oid cur;
+		if (git_reference_name_to_id(&old, log->repo, ref) < 0 || personal_blob(&cur, log, &old) < 0 ||
+				!git_oid_equal(&cur, &oldblob))
+			return plein_fail(PLEIN_EBUSY, "%s changed meanwhile; nothing was written, read it again", ref);
+	}
+	if (git_repository_odb(&odb, log->repo) < 0)
+		return gfail(PLEIN_ERR, "cannot open the objects of log.git");
+	struct sink sk = { .odb = odb };
+	rc = put_personal(&cid, &bid, &sk, site, seq, &hid, p, n);
+	git_odb_free(odb);
+	if (rc < 0)
+		return gfail(PLEIN_ERR, "cannot write a personal part to log.git");
+	if ((rc = cas_ref(log, ref, &cid, expect ? &old : NULL, "plein: personal part")) < 0)
+		return rc;
+	if (out_blob)
+		git_oid_tostr(out_blob, PLEIN_LOG_OID_HEX + 1, &bid);
+	return 0;
+}
+
+int plein_log_personal_blob(char out[PLEIN_LOG_OID_HEX + 1], plein_log *log, const char *commit)
+{
+	git_oid c, b;
+	out[0] = 0;
+	if (!commit || !is_hex_oid(commit) || git_oid_fromstr(&c, commit) < 0)
+		return plein_fail(PLEIN_EINVAL, "'%s' is not an object id", commit ? commit : "");
+	int rc = personal_blob(&b, log, &c);
+	if (rc == 0)
+		git_oid_tostr(out, PLEIN_LOG_OID_HEX + 1, &b);
+	return rc;
+}
+
+int plein_log_has(plein_log *log, const char *id)
+{
+	git_oid oid;
+	git_odb *odb = NULL;
+	if (!id || !is_hex_oid(id) || git_oid_fromstr(&oid, id) < 0 || git_repository_odb(&odb, log->repo) < 0)
+		return 0;
+	int has = git_odb_exists(odb, &oid);
+	git_odb_free(odb);
+	return has;
+}
+
+int plein_log_personal_drop(plein_log *log, const char *name)
+{
+	if (!name || (strncmp(name, PERSONAL, strlen(PERSONAL)) != 0 && strncmp(name, INPERSONAL, strlen(INPERSONAL)) != 0))
+		return plein_fail(PLEIN_EINVAL, "'%s' is not a personal-part ref", name ? name : "");
+	return delete_ref(log, name, name);
+}
+
+/* ---- pruning: objects that must really be gone ---- */
+
+/* The object ids of a pack index (version 1 or 2), or -1. */
+static int idx_read(git_oid **out, size_t *out_n, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char head[8], fan[1024];
+	int v2, rc = -1;
+	*out = NULL;
+	*out_n = 0;
+	if (!f)
+		return -1;
+	if (fread(head, 1, 8, f) != 8)
+		goto done;
+	v2 = memcmp(head, "\377tOc\0\0\0\2", 8) == 0;
+	if (!v2 && fseek(f, 0, SEEK_SET) != 0)
+		goto done;
+	if (fread(fan, 1, sizeof fan, f) != sizeof fan)
+		goto done;
+	uint32_t n = (uint32_t)fan[1020] << 24 | (uint32_t)fan[1021] << 16 | (uint32_t)fan[1022] << 8 | fan[1023];
+	if (n > (1u << 28))
+		goto done;
+	git_oid *v = plein_xcalloc(n ? n : 1, sizeof *v);
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned char e[24];
+		size_t want = v2 ? 20 : 24;
+		if (fread(e, 1, want, f) != want) {
+			free(v);
+			goto done;
+		}
+		git_oid_fromraw(&v[i], v2 ? e : e + 4);
+	}
+	*out = v;
+	*out_n = n;
+	rc = 0;
+done:
+	fclose(f);
+	return rc;
+}
+
+static int oid_in(const git_oid *id, const git_oid *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (git_oid_equal(id, &set[i]))
+			return 1;
+	return 0;
+}
+
+/* Rewrite one pack without the objects in gone: the others go into a new
+ * pack (pack_write), then the old .pack, .idx and companions are removed. */
+static int pack_rewrite(plein_log *log, const char *idxpath, const git_oid *keep_out, size_t ngone,
+		const git_oid *all, size_t nall)
+{
+	struct objlist l;
+	git_odb *odb = NULL;
+	git_odb_object **held = plein_xcalloc(nall ? nall : 1, sizeof *held);
+	size_t nheld = 0;
+	int rc = 0;
+	memset(&l, 0, sizeof l);
+	if (git_repository_odb(&odb, log->repo) < 0) {
+		free(held);
+		return gfail(PLEIN_ERR, "cannot open the objects of log.git");
+	}
+	for (size_t i = 0; i < nall && rc == 0; i++) {
+		if (oid_in(&all[i], keep_out, ngone))
+			continue;
+		git_odb_object *o = NULL;
+		if (git_odb_read(&o, odb, &all[i]) < 0) {
+			rc = gfail(PLEIN_ERR, "cannot read an object of %s", idxpath);
+			break;
+		}
+		held[nheld++] = o;
+		if (l.n == l.cap) {
+			l.cap = l.cap ? 2 * l.cap : 256;
+			l.v = plein_xrealloc(l.v, l.cap * sizeof *l.v);
+		}
+		struct pobj *p = &l.v[l.n++];
+		git_oid_cpy(&p->id, &all[i]);
+		p->type = git_odb_object_type(o);
+		p->data = git_odb_object_data(o);
+		p->len = git_odb_object_size(o);
+	}
+	if (rc == 0 && l.n)
+		rc = pack_write(log, &l);
+	if (rc == 0) {
+		static const char *ext[] = { ".pack", ".rev", ".keep", ".promisor", ".mtimes", ".idx" };
+		size_t base = strlen(idxpath) - 4;
+		for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
+			plein_buf p = PLEIN_BUF_INIT;
+			plein_buf_put(&p, idxpath, base);
+			plein_buf_puts(&p, ext[i]);
+			unlink(plein_buf_cstr(&p));
+			plein_buf_free(&p);
+		}
+	}
+	for (size_t i = 0; i < nheld; i++)
+		git_odb_object_free(held[i]);
+	free(held);
+	free(l.v);
+	plein_buf_free(&l.arena);
+	git_odb_free(odb);
+	return rc;
+}
+
+int plein_log_prune(size_t *out_removed, plein_log *log, const char (*blobs)[PLEIN_LOG_OID_HEX + 1], size_t n)
+{
+	plein_log_personal *refs = NULL;
+	size_t nrefs = 0, ngone = 0;
+	git_oid *gone = plein_xcalloc(n ? n : 1, sizeof *gone);
+	const char *gitdir = git_repository_path(log->repo);
+	int rc = plein_log_personals(&refs, &nrefs, log, NULL);
+	if (out_removed)
+		*out_removed = 0;
+	/* Still named by a personal ref: not gone (two batches never share a
+	 * personal part, but an empty one, fully purged, is one blob). */
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		int used = 0;
+		for (size_t k = 0; k < nrefs && !used; k++)
+			used = strcmp(refs[k].blob, blobs[i]) == 0;
+		git_oid id;
+		if (!used && is_hex_oid(blobs[i]) && git_oid_fromstr(&id, blobs[i]) == 0 && !oid_in(&id, gone, ngone))
+			git_oid_cpy(&gone[ngone++], &id);
+	}
+	free(refs);
+	size_t removed = 0;
+	for (size_t i = 0; i < ngone && rc == 0; i++) { /* loose objects */
+		char hex[GIT_OID_HEXSZ + 1];
+		plein_buf p = PLEIN_BUF_INIT;
+		git_oid_tostr(hex, sizeof hex, &gone[i]);
+		plein_buf_printf(&p, "%sobjects/%.2s/%s", gitdir, hex, hex + 2);
+		if (unlink(plein_buf_cstr(&p)) == 0)
+			removed++;
+		plein_buf_free(&p);
+	}
+	if (rc == 0 && ngone) { /* packs holding any of them */
+		plein_buf dir = PLEIN_BUF_INIT;
+		plein_buf_printf(&dir, "%sobjects/pack", gitdir);
+		DIR *d = opendir(plein_buf_cstr(&dir));
+		char **idx = NULL;
+		size_t nidx = 0;
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			size_t len = strlen(e->d_name);
+			if (len > 4 && strcmp(e->d_name + len - 4, ".idx") == 0) {
+				idx = plein_xrealloc(idx, (nidx + 1) * sizeof *idx);
+				plein_buf p = PLEIN_BUF_INIT;
+				plein_buf_printf(&p, "%s/%s", plein_buf_cstr(&dir), e->d_name);
+				idx[nidx++] = (char *)p.data;
+			}
+		}
+		if (d)
+			closedir(d);
+		for (size_t i = 0; i < nidx; i++) {
+			git_oid *all = NULL;
+			size_t nall = 0, hits = 0;
+			if (rc == 0 && idx_read(&all, &nall, idx[i]) == 0) {
+				for (size_t k = 0; k < nall; k++)
+					hits += oid_in(&all[k], gone, ngone);
+				if (hits && (rc = pack_rewrite(log, idx[i], gone, ngone, all, nall)) == 0)
+					removed += hits;
+			}
+			free(all);
+			free(idx[i]);
+		}
+		free(idx);
+		/* A multi-pack index would still name the removed packs. */
+		plein_buf_reset(&dir);
+		plein_buf_printf(&dir, "%sobjects/pack/multi-pack-index", gitdir);
+		unlink(plein_buf_cstr(&dir));
+		plein_buf_free(&dir);
+		git_odb *odb = NULL;
+		if (git_repository_odb(&odb, log->repo) == 0)
+			git_odb_refresh(odb);
+		git_odb_free(odb);
+	}
+	free(gone);
+	if (out_removed)
+		*out_removed = removed;
 	return rc;
 }

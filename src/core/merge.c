@@ -21,9 +21,14 @@ typedef struct {
 	int rank;
 } rank_entry;
 
+/* Cached UPDATEs of a row's changed columns, by column mask. */
+#define UPD_CACHE 4
+
 typedef struct {
 	const plein_table *t;
 	sqlite3_stmt *sel_clk, *put_clk, *put_row, *del_row;
+	struct { uint64_t mask; sqlite3_stmt *st; } upd[UPD_CACHE];
+	unsigned nupd;                 /* UPDATEs prepared: the next slot to reuse */
 	char *sel_row;                 /* SQL: the row's columns in schema order */
 	int nclk;                      /* clock columns after id, cl */
 	rank_entry *ranks[MAXCOL];
@@ -390,6 +395,61 @@ static void bind_value(sqlite3_stmt *st, int k, const plein_value *v)
 	}
 }
 
+/* UPDATE of just the columns in mask (?1 id, ?2.. their values in schema
+ * order): it leaves the other columns, their CHECKs and indexes alone. */
+static sqlite3_stmt *update_stmt(plein_merge *m, table_ops *o, uint64_t mask)
+{
+	for (int i = 0; i < UPD_CACHE; i++)
+		if (o->upd[i].st && o->upd[i].mask == mask)
+			return o->upd[i].st;
+	plein_buf b = PLEIN_BUF_INIT;
+	plein_buf_puts(&b, "UPDATE ");
+	qident(&b, o->t->name);
+	plein_buf_puts(&b, " SET ");
+	int k = 2;
+	for (int c = 0; c < o->t->ncols; c++) {
+		if (!(mask >> o->t->cols[c].cid & 1))
+			continue;
+		plein_buf_puts(&b, k > 2 ? ", " : "");
+		qident(&b, o->t->cols[c].name);
+		plein_buf_printf(&b, " = ?%d", k++);
+	}
+	plein_buf_puts(&b, " WHERE id = ?1");
+	sqlite3_stmt *st = prep(m, plein_buf_cstr(&b));
+	plein_buf_free(&b);
+	if (st) {
+		int slot = (int)(o->nupd++ % UPD_CACHE);
+		sqlite3_finalize(o->upd[slot].st);
+		o->upd[slot].mask = mask;
+		o->upd[slot].st = st;
+	}
+	return st;
+}
+
+/* Set the changed columns of a row in the life the replica already has.
+ * When the table lacks the row although its clock says it lives, it was
+ * deleted here and the delete is not sealed yet: the UPDATE then touches
+ * nothing, and the row stays deleted. Once sealed, that delete beats this
+ * concurrent update everywhere (docs/merge.md); inserting the row here
+ * instead would publish it as a new life at the next seal, and the local
+ * delete would be lost. */
+static int update_row(plein_merge *m, table_ops *o)
+{
+	row_state *r = &m->row;
+	const plein_table *t = o->t;
+	sqlite3_stmt *st = update_stmt(m, o, r->mask);
+	if (!st)
+		return PLEIN_ERR;
+	sqlite3_bind_text(st, 1, (const char *)r->id.data, (int)r->id.len, SQLITE_STATIC);
+	int k = 2;
+	for (int c = 0; c < t->ncols; c++)
+		if (r->mask >> t->cols[c].cid & 1)
+			bind_value(st, k++, &r->val[t->cols[c].cid]);
+	int rc = plein_db_step_done(m->db, st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
 static int flush(plein_merge *m)
 {
 	row_state *r = &m->row;
@@ -404,6 +464,9 @@ static int flush(plein_merge *m)
 	if (r->cl % 2 == 0) {
 		sqlite3_bind_text(o->del_row, 1, (const char *)r->id.data, (int)r->id.len, SQLITE_STATIC);
 		rc = plein_db_step_done(m->db, o->del_row);
+	} else if (r->existed_clock && !r->reset && r->cl == r->cl_loaded) {
+		if (r->mask) /* else only the clock moved */
+			rc = update_row(m, o);
 	} else {
 		sqlite3_stmt *st = o->put_row;
 		sqlite3_bind_text(st, 1, (const char *)r->id.data, (int)r->id.len, SQLITE_STATIC);
@@ -1101,6 +1164,8 @@ int plein_merge_end(plein_merge *m)
 		sqlite3_finalize(o->put_clk);
 		sqlite3_finalize(o->put_row);
 		sqlite3_finalize(o->del_row);
+		for (int u = 0; u < UPD_CACHE; u++)
+			sqlite3_finalize(o->upd[u].st);
 		free(o->sel_row);
 		for (int c = 0; c < MAXCOL; c++) {
 			for (int k = 0; k < o->nranks[c]; k++)

@@ -19,13 +19,20 @@
 
 #include "plein/buf.h"
 #include "plein/error.h"
+#include "plein/loose.h"
+#include "plein/personal.h"
 
 #define SITES "refs/plein/sites/"
+#define PERSONAL "refs/plein/personal/" /* personal parts (docs/erasure.md) */
 
 /* A remote's tip for one site, as listed. */
 struct head {
 	char site[PLEIN_SITEID_LEN + 1];
 	char commit[PLEIN_LOG_OID_HEX + 1];
+	int unreadable;   /* not fetched: why says why */
+	char why[300];
+	git_oid *fresh;   /* local relay: the checked commits log.git lacks */
+	size_t nfresh;
 };
 
 struct ctx {
@@ -33,13 +40,18 @@ struct ctx {
 	const char *url;
 	const plein_remote_opts *opts;
 	plein_remote_result *res;
+	const char *path; /* a relay on a local path; NULL for a network URL */
+	git_repository *relay; /* that relay, opened for the fetch */
 	int auth_tries;
 	int pushing; /* the phase, for messages */
+	plein_personal_head *personal; /* the remote's personal refs, as listed */
+	size_t npersonal;
+	unsigned char *personal_ok; /* local relay: personal[i] passed the check */
 };
 
 const char *plein_remote_status_name(plein_remote_status s)
 {
-	static const char *names[] = { "same", "pushed", "behind", "ahead", "diverged", "rejected" };
+	static const char *names[] = { "same", "pushed", "behind", "ahead", "diverged", "rejected", "unreadable" };
 	return (unsigned)s < sizeof names / sizeof *names ? names[s] : "?";
 }
 
@@ -294,7 +306,7 @@ static int head_cmp(const void *a, const void *b)
 
 /* The remote's refs/plein/sites/<site-id>, sorted (names plein did not
  * make are ignored). */
-static int list_heads(struct head **out, size_t *out_n, git_remote *remote)
+static int list_heads(struct head **out, size_t *out_n, git_remote *remote, struct ctx *c)
 {
 	const git_remote_head **heads;
 	size_t n;
@@ -307,6 +319,13 @@ static int list_heads(struct head **out, size_t *out_n, git_remote *remote)
 	for (size_t i = 0; i < n; i++) {
 		const char *name = heads[i]->name;
 		char norm[PLEIN_SITEID_LEN + 1];
+		if (strncmp(name, PERSONAL, strlen(PERSONAL)) == 0 && strlen(name) < PLEIN_LOG_REF_MAX) {
+			c->personal = plein_xrealloc(c->personal, (c->npersonal + 1) * sizeof *c->personal);
+			plein_personal_head *h = &c->personal[c->npersonal++];
+			snprintf(h->name, sizeof h->name, "%s", name);
+			git_oid_tostr(h->commit, sizeof h->commit, &heads[i]->oid);
+			continue;
+		}
 		if (strncmp(name, SITES, strlen(SITES)) != 0)
 			continue;
 		name += strlen(SITES);
@@ -377,6 +396,10 @@ static int compare(struct ctx *c, const struct head *heads, size_t nheads, const
 		snprintf(r->site, sizeof r->site, "%s", d <= 0 ? tips[i].site : heads[j].site);
 		r->local_seq = d <= 0 ? tips[i].seq : 0;
 		classify(r, c->log, key, ours, theirs, fetched);
+		if (d >= 0 && heads[j].unreadable) {
+			r->status = PLEIN_REMOTE_UNREADABLE;
+			snprintf(r->message, sizeof r->message, "%s", heads[j].why);
+		}
 		i += d <= 0;
 		j += d >= 0;
 	}
@@ -384,10 +407,293 @@ static int compare(struct ctx *c, const struct head *heads, size_t nheads, const
 	return 0;
 }
 
+/* ---- a relay on a local path: check before libgit2 reads ---- */
+
+static void unreadable(struct head *h, uint64_t seq, const char *what)
+{
+	h->unreadable = 1;
+	if (seq)
+		snprintf(h->why, sizeof h->why, "batch %" PRIu64 ": %s", seq, what);
+	else
+		snprintf(h->why, sizeof h->why, "%s", what);
+}
+
+/* The Plein-Seq trailer of a commit, 0 when it has none. */
+static uint64_t trailer_seq(const git_commit *cm)
+{
+	const char *m = git_commit_message_raw(cm);
+	const char *p = m ? strstr(m, "\nPlein-Seq: ") : NULL;
+	return p ? strtoull(p + strlen("\nPlein-Seq: "), NULL, 10) : 0;
+}
+
+/* Every loose object of a tree, subtrees included (a plein batch has
+ * none; a forged tree may). */
+static int check_tree(git_repository *relay, const char *path, const git_oid *id, int depth)
+{
+	char hex[PLEIN_LOG_OID_HEX + 1];
+	git_tree *t = NULL;
+	int rc = plein_loose_check(path, git_oid_tostr(hex, sizeof hex, id));
+	if (rc < 0)
+		return rc;
+	if (depth > 4)
+		return plein_fail(PLEIN_EREJECT, "tree %s is not the tree of a plein batch", hex);
+	if (git_tree_lookup(&t, relay, id) < 0)
+		return plein_fail(PLEIN_EREJECT, "git object %s is missing or not a tree", hex);
+	for (size_t i = 0; i < git_tree_entrycount(t) && rc == 0; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(t, i);
+		if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
+			rc = check_tree(relay, path, git_tree_entry_id(e), depth + 1);
+		else
+			rc = plein_loose_check(path, git_oid_tostr(hex, sizeof hex, git_tree_entry_id(e)));
+	}
+	git_tree_free(t);
+	return rc;
+}
+
+/* Walk one chain of the relay from its tip down to a commit log.git has,
+ * checking every object on the way and noting the commits; mark the head
+ * unreadable at the first damaged or missing object. */
+static void check_chain(struct head *h, git_repository *relay, git_odb *ours, const char *path)
+{
+	git_oid id;
+	uint64_t seq = 0; /* of the commit at id, when known */
+	size_t cap = 0;
+	if (git_oid_fromstr(&id, h->commit) < 0)
+		return;
+	while (!git_odb_exists(ours, &id)) {
+		char hex[PLEIN_LOG_OID_HEX + 1];
+		git_commit *cm = NULL;
+		git_oid_tostr(hex, sizeof hex, &id);
+		if (plein_loose_check(path, hex) < 0) {
+			unreadable(h, seq, plein_error());
+			return;
+		}
+		if (git_commit_lookup(&cm, relay, &id) < 0) {
+			plein_fail(PLEIN_EREJECT, "git object %s is missing or not a commit", hex);
+			unreadable(h, seq, plein_error());
+			return;
+		}
+		seq = trailer_seq(cm);
+		int rc = check_tree(relay, path, git_commit_tree_id(cm), 0);
+		if (rc == 0) {
+			if (h->nfresh == cap) {
+				cap = cap ? 2 * cap : 16;
+				h->fresh = plein_xrealloc(h->fresh, cap * sizeof *h->fresh);
+			}
+			git_oid_cpy(&h->fresh[h->nfresh++], &id);
+		}
+		int more = rc == 0 && git_commit_parentcount(cm) > 0;
+		if (more)
+			git_oid_cpy(&id, git_commit_parent_id(cm, 0));
+		git_commit_free(cm);
+		if (rc < 0)
+			unreadable(h, seq, plein_error());
+		if (!more)
+			return;
+		seq = seq > 1 ? seq - 1 : 0;
+	}
+}
+
+/* A personal part's commit (parentless, one blob; log.h): a damaged one
+ * is not fetched, and the batch waits for a readable copy. */
+static int check_personal(git_repository *relay, const char *path, const char *commit)
+{
+	git_oid id;
+	git_commit *cm = NULL;
+	int rc = plein_loose_check(path, commit);
+	if (rc < 0)
+		return rc;
+	if (git_oid_fromstr(&id, commit) < 0 || git_commit_lookup(&cm, relay, &id) < 0)
+		return plein_fail(PLEIN_EREJECT, "git object %s is missing or not a commit", commit);
+	rc = git_commit_parentcount(cm) ? plein_fail(PLEIN_EREJECT, "%s is not a personal part", commit)
+					: check_tree(relay, path, git_commit_tree_id(cm), 0);
+	git_commit_free(cm);
+	return rc;
+}
+
+/* A relay on a local path is not fetched through libgit2's local
+ * transport: that one packs every chain the relay has, damaged ones too,
+ * and libgit2 1.5.1 hangs on a truncated loose object (loose.h). Instead
+ * every chain is walked and checked here first (check_chain), and
+ * fetch_local packs only the checked commits of readable chains. */
+static int check_local(struct ctx *c, struct head *heads, size_t n)
+{
+	git_odb *ours = NULL;
+	if (git_repository_open_ext(&c->relay, c->path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 ||
+			git_repository_odb(&ours, plein_log_repo(c->log)) < 0)
+		return remote_fail(c, -1);
+	char *gitdir = plein_xstrdup(git_repository_path(c->relay)); /* bare or not; ends in '/' */
+	size_t len = strlen(gitdir);
+	if (len > 1 && gitdir[len - 1] == '/')
+		gitdir[len - 1] = 0;
+	for (size_t i = 0; i < n; i++)
+		check_chain(&heads[i], c->relay, ours, gitdir);
+	c->personal_ok = plein_xcalloc(c->npersonal + 1, 1);
+	for (size_t i = 0; i < c->npersonal; i++)
+		c->personal_ok[i] = check_personal(c->relay, gitdir, c->personal[i].commit) == 0;
+	free(gitdir);
+	git_odb_free(ours);
+	return 0;
+}
+
+/* Write what pb holds into log.git as one pack. */
+static int write_pack(struct ctx *c, git_packbuilder *pb)
+{
+	git_repository *repo = plein_log_repo(c->log);
+	if (git_packbuilder_object_count(pb) == 0)
+		return 0;
+	plein_buf dir = PLEIN_BUF_INIT;
+	plein_buf_printf(&dir, "%sobjects/pack", git_repository_path(repo));
+	int grc = git_packbuilder_write(pb, plein_buf_cstr(&dir), 0, NULL, NULL);
+	plein_buf_free(&dir);
+	if (grc < 0)
+		return grc;
+	git_odb *odb = NULL;
+	if (git_repository_odb(&odb, repo) == 0)
+		git_odb_refresh(odb);
+	git_odb_free(odb);
+	c->res->received_objects += git_packbuilder_object_count(pb);
+	c->res->received_bytes += git_packbuilder_written(pb);
+	if (c->opts && c->opts->progress)
+		c->opts->progress("fetch", git_packbuilder_object_count(pb), git_packbuilder_object_count(pb),
+				c->res->received_bytes, c->opts->payload);
+	return 0;
+}
+
+static int fetch_local(struct ctx *c, const char *key, const struct head *heads, size_t n)
+{
+	git_repository *repo = plein_log_repo(c->log);
+	git_packbuilder *pb = NULL;
+	int grc = git_packbuilder_new(&pb, c->relay);
+	if (grc == 0)
+		git_packbuilder_set_threads(pb, 1);
+	for (size_t i = 0; i < n && grc == 0; i++)
+		for (size_t k = 0; !heads[i].unreadable && k < heads[i].nfresh && grc == 0; k++)
+			grc = git_packbuilder_insert_commit(pb, &heads[i].fresh[k]);
+	if (grc == 0)
+		grc = write_pack(c, pb);
+	git_packbuilder_free(pb);
+	for (size_t i = 0; i < n && grc == 0; i++) {
+		char ref[PLEIN_LOG_REF_MAX];
+		git_oid id;
+		git_reference *r = NULL;
+		if (heads[i].unreadable)
+			continue;
+		snprintf(ref, sizeof ref, "refs/plein/incoming/%s/%s", key, heads[i].site);
+		if ((grc = git_oid_fromstr(&id, heads[i].commit)) == 0)
+			grc = git_reference_create(&r, repo, ref, &id, 1, "plein: fetch");
+		git_reference_free(r);
+	}
+	return grc < 0 ? remote_fail(c, grc) : 0;
+}
+
 /* ---- the sync ---- */
 
-static int do_fetch(struct ctx *c, git_remote *remote, const char *key)
+/* Fetch the readable ones of heads[0..n) into incoming. */
+static int fetch_heads(struct ctx *c, git_remote *remote, const char *key, const struct head *heads, size_t n)
 {
+	if (c->path)
+		return fetch_local(c, key, heads, n);
+	char **specs = plein_xcalloc(n + 1, sizeof *specs);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (heads[i].unreadable)
+			continue;
+		plein_buf b = PLEIN_BUF_INIT;
+		plein_buf_printf(&b, "+" SITES "%s:refs/plein/incoming/%s/%s", heads[i].site, key, heads[i].site);
+		specs[k++] = (char *)b.data;
+	}
+	int grc = 0;
+	if (k) {
+		git_strarray arr = { specs, k };
+		git_fetch_options fo;
+		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+		set_callbacks(&fo.callbacks, c);
+		fo.prune = GIT_FETCH_NO_PRUNE;
+		fo.update_fetchhead = 0;
+		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+		grc = git_remote_fetch(remote, &arr, &fo, "plein: fetch");
+		const git_indexer_progress *st = git_remote_stats(remote);
+		if (st) {
+			c->res->received_objects += st->received_objects;
+			c->res->received_bytes += st->received_bytes;
+		}
+	}
+	for (size_t i = 0; i < k; i++)
+		free(specs[i]);
+	free(specs);
+	return grc < 0 ? remote_fail(c, grc) : 0;
+}
+
+/* Fetch every readable chain at once; when that fails, each on its own,
+ * so that one damaged chain does not keep the others out. Fails only when
+ * no chain could be fetched. */
+static int do_fetch(struct ctx *c, git_remote *remote, const char *key, struct head *heads, size_t n)
+{
+	size_t readable = 0, fetched = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* a sync killed while it fetched may have left a lock */
+		char ref[PLEIN_LOG_REF_MAX];
+		snprintf(ref, sizeof ref, "refs/plein/incoming/%s/%s", key, heads[i].site);
+		plein_log_clear_stale_lock(git_repository_path(plein_log_repo(c->log)), ref);
+		readable += !heads[i].unreadable;
+	}
+	int rc = fetch_heads(c, remote, key, heads, n);
+	if (rc == 0 || readable < 2)
+		return rc;
+	char first[400];
+	snprintf(first, sizeof first, "%s", plein_error());
+	git_remote_disconnect(remote);
+	int gone = 0; /* the relay went away: no use trying the rest */
+	for (size_t i = 0; i < n; i++) {
+		if (heads[i].unreadable)
+			continue;
+		if (!gone && fetch_heads(c, remote, key, &heads[i], 1) == 0) {
+			fetched++;
+			continue;
+		}
+		if (!gone)
+			gone = strstr(plein_error(), "cannot reach") || strstr(plein_error(), "permission denied");
+		unreadable(&heads[i], 0, plein_error());
+		git_remote_disconnect(remote);
+	}
+	return fetched ? 0 : plein_fail(PLEIN_ERR, "%s", first);
+}
+
+/* Personal parts (docs/erasure.md) wait under
+ * refs/plein/incoming-personal/<key>/ until they are judged. */
+static int fetch_personal(struct ctx *c, git_remote *remote, const char *key)
+{
+	if (!c->npersonal)
+		return 0;
+	git_repository *repo = plein_log_repo(c->log);
+	int grc = 0;
+	if (c->path) {
+		git_packbuilder *pb = NULL;
+		if ((grc = git_packbuilder_new(&pb, c->relay)) == 0)
+			git_packbuilder_set_threads(pb, 1);
+		for (size_t i = 0; i < c->npersonal && grc == 0; i++) {
+			git_oid id;
+			if (c->personal_ok[i] && (grc = git_oid_fromstr(&id, c->personal[i].commit)) == 0)
+				grc = git_packbuilder_insert_commit(pb, &id);
+		}
+		if (grc == 0)
+			grc = write_pack(c, pb);
+		git_packbuilder_free(pb);
+		for (size_t i = 0; i < c->npersonal && grc == 0; i++) {
+			char ref[PLEIN_LOG_REF_MAX + PLEIN_LOG_KEY_MAX + 32];
+			git_oid id;
+			git_reference *r = NULL;
+			if (!c->personal_ok[i])
+				continue;
+			snprintf(ref, sizeof ref, "refs/plein/incoming-personal/%s/%s", key,
+				 c->personal[i].name + strlen(PERSONAL));
+			if ((grc = git_oid_fromstr(&id, c->personal[i].commit)) == 0)
+				grc = git_reference_create(&r, repo, ref, &id, 1, "plein: fetch");
+			git_reference_free(r);
+		}
+		return grc < 0 ? remote_fail(c, grc) : 0;
+	}
 	char spec[PLEIN_LOG_REF_MAX + 40];
 	char *specs[] = { spec };
 	git_strarray arr = { specs, 1 };
@@ -397,22 +703,36 @@ static int do_fetch(struct ctx *c, git_remote *remote, const char *key)
 	fo.prune = GIT_FETCH_NO_PRUNE;
 	fo.update_fetchhead = 0;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-	snprintf(spec, sizeof spec, "+" SITES "*:refs/plein/incoming/%s/*", key);
-	int grc = git_remote_fetch(remote, &arr, &fo, "plein: fetch");
+	snprintf(spec, sizeof spec, "+" PERSONAL "*:refs/plein/incoming-personal/%s/*", key);
+	grc = git_remote_fetch(remote, &arr, &fo, "plein: fetch");
 	const git_indexer_progress *st = git_remote_stats(remote);
 	if (st) {
-		c->res->received_objects = st->received_objects;
-		c->res->received_bytes = st->received_bytes;
+		c->res->received_objects += st->received_objects;
+		c->res->received_bytes += st->received_bytes;
 	}
+	git_remote_disconnect(remote);
 	return grc < 0 ? remote_fail(c, grc) : 0;
 }
 
 static int do_push(struct ctx *c, git_remote *remote)
 {
 	plein_remote_result *res = c->res;
-	char **specs = plein_xcalloc(res->nrefs + 1, sizeof *specs);
-	size_t n = 0;
-	int rc = 0;
+	char **ppush = NULL;
+	size_t npush = 0, n = 0;
+	/* Personal parts the remote lacks, or holds with values we purged;
+	 * never one it holds already purged (plein_personal_reconcile). */
+	int rc = plein_personal_reconcile(&ppush, &npush, c->log, c->personal, c->npersonal);
+	if (rc < 0)
+		return rc;
+	char **specs = plein_xcalloc(res->nrefs + npush + 1, sizeof *specs);
+	size_t nspecs_personal = npush;
+	for (size_t i = 0; i < npush; i++) {
+		plein_buf b = PLEIN_BUF_INIT;
+		plein_buf_printf(&b, "+%s:%s", ppush[i], ppush[i]);
+		specs[n++] = (char *)b.data;
+		free(ppush[i]);
+	}
+	free(ppush);
 	for (size_t i = 0; i < res->nrefs; i++) {
 		plein_remote_ref *r = &res->refs[i];
 		if (r->status != PLEIN_REMOTE_BEHIND || !r->local_seq)
@@ -420,6 +740,11 @@ static int do_push(struct ctx *c, git_remote *remote)
 		plein_buf b = PLEIN_BUF_INIT;
 		plein_buf_printf(&b, SITES "%s:" SITES "%s", r->site, r->site);
 		specs[n++] = (char *)b.data;
+		if (c->path) { /* a killed push's lock would keep the chain out for ever */
+			char ref[PLEIN_LOG_REF_MAX];
+			snprintf(ref, sizeof ref, SITES "%s", r->site);
+			plein_log_clear_stale_lock(c->path, ref);
+		}
 		/* until the remote says otherwise */
 		r->status = PLEIN_REMOTE_REJECTED;
 		snprintf(r->message, sizeof r->message, "the push did not finish");
@@ -434,6 +759,9 @@ static int do_push(struct ctx *c, git_remote *remote)
 		int grc = git_remote_push(remote, &arr, &po);
 		if (grc < 0)
 			rc = remote_fail(c, grc);
+		/* A stick holds no erased bytes either (docs/erasure.md). */
+		else if (c->path && nspecs_personal)
+			rc = plein_personal_prune_relay(c->path, c->personal, c->npersonal, specs, nspecs_personal);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(specs[i]);
@@ -470,6 +798,7 @@ int plein_remote_sync(plein_remote_result *out, plein_log *log, const char *url,
 		return rc;
 	if ((path = local_path(url)) && (rc = prepare_local(&c, path)) < 0)
 		goto done;
+	c.path = path;
 	/* No url.<base>.insteadOf rewriting: the URL is used as given (and
 	 * libgit2 1.5's config regex match leaks on every miss). */
 	git_remote_create_options co;
@@ -483,23 +812,29 @@ int plein_remote_sync(plein_remote_result *out, plein_log *log, const char *url,
 	}
 	set_callbacks(&cb, &c);
 	if ((grc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL)) < 0 ||
-			(grc = list_heads(&heads, &nheads, remote)) < 0) {
+			(grc = list_heads(&heads, &nheads, remote, &c)) < 0) {
 		rc = remote_fail(&c, grc);
 		goto done;
 	}
 	if (what & PLEIN_REMOTE_FETCH) {
-		if ((rc = do_fetch(&c, remote, out->key)) < 0)
+		if ((path && (rc = check_local(&c, heads, nheads)) < 0) ||
+		    (rc = do_fetch(&c, remote, out->key, heads, nheads)) < 0 ||
+		    (rc = fetch_personal(&c, remote, out->key)) < 0)
 			goto done;
-	} else {
-		git_remote_disconnect(remote);
 	}
+	git_remote_disconnect(remote); /* a push connects again, for pushing */
 	if ((rc = compare(&c, heads, nheads, out->key, what & PLEIN_REMOTE_FETCH)) < 0)
 		goto done;
 	if (what & PLEIN_REMOTE_PUSH)
 		rc = do_push(&c, remote);
 done:
 	tally(out);
+	for (size_t i = 0; i < nheads; i++)
+		free(heads[i].fresh);
+	free(c.personal);
+	free(c.personal_ok);
 	free(heads);
+	git_repository_free(c.relay);
 	free(path);
 	git_remote_free(remote);
 	return rc;

@@ -15,6 +15,7 @@
 #include "plein/buf.h"
 #include "plein/error.h"
 #include "plein/log.h"
+#include "plein/verify.h"
 
 #define KEY_HEADER "# plein site key: the secret of this site. Never copy it to another machine.\n"
 
@@ -93,9 +94,15 @@ done:
 
 static int open_db(plein_site *s, int create)
 {
-	char *path = plein_site_path(s, "plein.db");
-	int rc = plein_db_open(&s->db, path, create);
-	if (rc == PLEIN_ERR && !create && access(path, F_OK) != 0)
+	char *path = plein_site_path(s, "plein.db"), *log = plein_site_path(s, "log.git");
+	int rc = 0, rebuild = !create && access(path, F_OK) != 0 && access(log, F_OK) == 0;
+	/* The replica is a cache of the log: a lost plein.db comes back. */
+	if (rebuild)
+		rc = plein_replica_rebuild(s);
+	free(log);
+	if (rc == 0)
+		rc = plein_db_open(&s->db, path, create);
+	if (rc == PLEIN_ERR && !create && !rebuild && access(path, F_OK) != 0)
 		rc = plein_fail(PLEIN_EINVAL, "%s is not a plein site: it has no plein.db", s->dir);
 	free(path);
 	if (rc < 0)

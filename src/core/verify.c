@@ -9,14 +9,62 @@
 #include "plein/batch.h"
 #include "plein/buf.h"
 #include "plein/error.h"
+#include "plein/capture.h"
 #include "plein/journal.h"
+#include "plein/local.h"
 #include "plein/log.h"
+#include "plein/loose.h"
+#include "plein/merge.h"
 #include "plein/roster.h"
 
 static void problem(plein_verify_report *r, const char *site, uint64_t seq, const char *what)
 {
-	if (r->problems++ == 0)
+	if (r->problems++ > 0)
+		return;
+	if (site)
 		snprintf(r->first_problem, sizeof r->first_problem, "batch %" PRIu64 " of %s: %s", seq, site, what);
+	else
+		snprintf(r->first_problem, sizeof r->first_problem, "%s", what);
+}
+
+/* This site's captured writes that are not sealed yet (sealing may wait
+ * for a peer after a restore), as changes: collected in a transaction
+ * that is rolled back, so nothing is sealed or changed. */
+static int unsealed_changes(plein_changeset *cs, plein_site *s)
+{
+	int64_t pending = 0, hmax = 0;
+	plein_merge *m = NULL;
+	int rc = plein_capture_pending(s->db, &pending);
+	if (rc < 0 || pending == 0)
+		return rc;
+	if ((rc = plein_db_begin(s->db)) < 0)
+		return rc;
+	if ((rc = plein_merge_begin(&m, s)) == 0)
+		rc = plein_local_changes(cs, &hmax, m, s);
+	int rc2 = m ? plein_merge_end(m) : 0;
+	plein_db_rollback(s->db);
+	return rc < 0 ? rc : rc2;
+}
+
+/* Apply the unsealed changes to the scratch replica as the live one
+ * holds them: outside any batch, signed by this site. */
+static int apply_unsealed(plein_site *scratch, const plein_changeset *cs)
+{
+	plein_merge *m = NULL;
+	if (cs->n == 0)
+		return 0;
+	int rc = plein_db_begin(scratch->db);
+	if (rc < 0)
+		return rc;
+	if ((rc = plein_merge_begin(&m, scratch)) == 0)
+		rc = plein_merge_apply(m, scratch->pk, cs->v, cs->n);
+	int rc2 = m ? plein_merge_end(m) : 0;
+	if (rc == 0)
+		rc = rc2;
+	if (rc == 0)
+		return plein_db_commit(scratch->db);
+	plein_db_rollback(scratch->db);
+	return rc;
 }
 
 /* Check one chain batch by batch (everything but the roster). */
@@ -65,8 +113,9 @@ static int rmtree(const char *dir)
 	return rmdir(dir);
 }
 
-/* A replica built from the log alone, in a temporary directory. */
-static int rebuild(plein_verify_report *r, plein_site *live)
+/* A replica built from the log alone (and this site's unsealed writes,
+ * cs), in a temporary directory. */
+static int rebuild(plein_verify_report *r, plein_site *live, const plein_changeset *cs)
 {
 	char tmpl[] = "/tmp/plein-verify.XXXXXX";
 	if (!mkdtemp(tmpl))
@@ -96,6 +145,8 @@ static int rebuild(plein_verify_report *r, plein_site *live)
 		rc = plein_site_local_set(&scratch, "network_id", nid);
 	if (rc == 0)
 		rc = plein_journal_catch_up(&scratch, NULL);
+	if (rc == 0)
+		rc = apply_unsealed(&scratch, cs);
 	if (rc == 0)
 		rc = plein_digest_hex(scratch.db, r->rebuilt);
 	/* Was every signer on the roster when it signed? */
@@ -129,15 +180,36 @@ int plein_verify(plein_verify_report *out, plein_site *s)
 	memset(out, 0, sizeof *out);
 	if (!plein_site_log(s))
 		return plein_error_code() ? plein_error_code() : PLEIN_ERR;
-	/* The live state must hold everything captured and logged. */
-	uint64_t seq = 0;
-	int rc = plein_journal_seal(s, &seq);
+	/* libgit2 would hang on a truncated loose object (loose.h): check
+	 * them all before anything of log.git is read. */
+	char *logpath = plein_site_path(s, "log.git");
+	size_t bad = 0;
+	int rc = plein_loose_check_all(logpath, &bad);
+	free(logpath);
+	if (rc == PLEIN_EREJECT) {
+		out->problems = bad;
+		snprintf(out->first_problem, sizeof out->first_problem,
+			 "log.git: %s; nothing more was checked (restore log.git from a backup, or take the damaged "
+			 "batches from a peer: move the site aside, 'plein init' a new one and sync)", plein_error());
+		return 0;
+	}
 	if (rc < 0)
 		return rc;
+	/* Verify seals nothing — it must run on a restored site that waits
+	 * for a peer — but it repairs a replica behind its log, as any
+	 * command does, and takes unsealed writes into the comparison. */
+	plein_changeset cs = PLEIN_CHANGESET_INIT;
+	if ((rc = plein_journal_catch_up(s, NULL)) < 0 || (rc = unsealed_changes(&cs, s)) < 0) {
+		plein_changeset_free(&cs);
+		return rc;
+	}
+	out->unsealed = cs.n;
 	plein_log_ref *tips = NULL;
 	size_t n = 0;
-	if ((rc = plein_log_tips(&tips, &n, s->log)) < 0)
+	if ((rc = plein_log_tips(&tips, &n, s->log)) < 0) {
+		plein_changeset_free(&cs);
 		return rc;
+	}
 	out->chains = n;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = check_chain(out, s, tips[i].site, tips[i].seq);
@@ -145,7 +217,8 @@ int plein_verify(plein_verify_report *out, plein_site *s)
 	if (rc == 0)
 		rc = plein_digest_hex(s->db, out->live);
 	if (rc == 0)
-		rc = rebuild(out, s);
+		rc = rebuild(out, s, &cs);
 	out->equal = rc == 0 && strcmp(out->live, out->rebuilt) == 0;
+	plein_changeset_free(&cs);
 	return rc;
 }

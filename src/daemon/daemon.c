@@ -26,6 +26,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "plein/buf.h"
 #include "plein/capture.h"
 #include "plein/error.h"
 #include "plein/http.h"
@@ -95,6 +96,14 @@ void daemon_local_check(srv *d, int force)
 	if (memcmp(fp, d->vector, sizeof fp) != 0) {
 		memcpy(d->vector, fp, sizeof fp);
 		plein_dlog_debug("the version vector moved");
+		/* The log is the truth: a writer killed between storing batches
+		 * and applying them (a sync stopped, kill -9) left the replica
+		 * behind; bring it up to date before passing anything on. */
+		uint64_t applied = 0;
+		if (plein_journal_catch_up(d->s, &applied) < 0)
+			plein_dlog_warn("cannot apply what the log holds: %s", plein_error());
+		else if (applied)
+			plein_dlog_info("applied %llu batches the log held and the replica lacked", (unsigned long long)applied);
 		peers_vector_changed(d);
 	}
 }
@@ -157,6 +166,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	else
 		plein_dlog_info("%s: stopping", name);
 	stop_listening(d);
+	/* Sessions peers started here end now: shut their sockets (still
+	 * theirs to close), so each ends at its next read. What was applied
+	 * stays applied; a transfer cut short resumes at the next sync. */
+	for (in_sess *in = d->ins; in; in = in->next)
+		shutdown(in->fd, SHUT_RDWR);
 	check_stopped(d);
 }
 
@@ -177,9 +191,19 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- incoming peers ---- */
 
+static void in_unlink(in_sess *in)
+{
+	*in->prev = in->next;
+	if (in->next)
+		in->next->prev = in->prev;
+	free(in);
+}
+
 static void in_done(plein_tcp_result *r, void *arg)
 {
-	srv *d = arg;
+	in_sess *in = arg;
+	srv *d = in->d;
+	in_unlink(in);
 	peers_incoming_done(d, r);
 	if (d->stopping)
 		check_stopped(d);
@@ -219,8 +243,18 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	plein_dlog_debug("a peer connected from %s", from);
-	d->incoming++; /* before: the session may end before accept returns */
-	if (plein_tcp_accept(d->base, d->s, fd, &d->lim, in_done, d) < 0) {
+	/* Counted and linked before: the session may end before accept returns. */
+	in_sess *in = plein_xcalloc(1, sizeof *in);
+	in->d = d;
+	in->fd = fd;
+	in->next = d->ins;
+	in->prev = &d->ins;
+	if (d->ins)
+		d->ins->prev = &in->next;
+	d->ins = in;
+	d->incoming++;
+	if (plein_tcp_accept(d->base, d->s, fd, &d->lim, in_done, in) < 0) {
+		in_unlink(in);
 		d->incoming--;
 		plein_dlog_warn("a peer from %s: %s", from, plein_error());
 		/* plein_tcp may have closed it already (with its session); no

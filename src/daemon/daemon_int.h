@@ -35,6 +35,13 @@ typedef struct peer {
 	struct srv *d;
 } peer;
 
+/* A session a peer started here: its socket, to shut at a stop. */
+typedef struct in_sess {
+	struct srv *d;
+	evutil_socket_t fd;
+	struct in_sess *next, **prev;
+} in_sess;
+
 typedef struct srv {
 	plein_site *s;
 	struct event_base *base;
@@ -65,6 +72,7 @@ typedef struct srv {
 	plein_peer_moved git_before;
 	/* TCP sessions in flight */
 	int incoming, outgoing;
+	in_sess *ins;
 	unsigned refused;       /* connections refused since the last warning */
 	double refused_logged;
 	/* stopping */

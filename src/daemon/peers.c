@@ -156,24 +156,28 @@ static void resume_if_paused(srv *d)
 		plein_dlog_info("this site's history is confirmed by a peer; sealing resumes%s", seq ? " (what waited is sealed)" : "");
 }
 
-static void moved_line(const peer *p, const plein_peer_moved *m)
+/* rtt: round trips of a TCP session; 0 when not known (git). */
+static void moved_line(const peer *p, const plein_peer_moved *m, unsigned rtt)
 {
+	char rt[48] = "";
+	if (rtt)
+		snprintf(rt, sizeof rt, ", %u round trip%s", rtt, rtt == 1 ? "" : "s");
 	if (m->batches_in || m->batches_out)
-		plein_dlog_info("peer %s: synced: %llu batches in, %llu out (%llu bytes in, %llu out)", p->name,
+		plein_dlog_info("peer %s: synced: %llu batches in, %llu out (%llu bytes in, %llu out%s)", p->name,
 				(unsigned long long)m->batches_in, (unsigned long long)m->batches_out,
-				(unsigned long long)m->bytes_in, (unsigned long long)m->bytes_out);
+				(unsigned long long)m->bytes_in, (unsigned long long)m->bytes_out, rt);
 	else
-		plein_dlog_debug("peer %s: in step (%llu bytes in, %llu out)", p->name,
-				 (unsigned long long)m->bytes_in, (unsigned long long)m->bytes_out);
+		plein_dlog_debug("peer %s: in step (%llu bytes in, %llu out%s)", p->name,
+				 (unsigned long long)m->bytes_in, (unsigned long long)m->bytes_out, rt);
 }
 
-static void succeeded(srv *d, peer *p, const plein_peer_moved *m)
+static void succeeded(srv *d, peer *p, const plein_peer_moved *m, unsigned rtt)
 {
 	if (p->failures)
 		plein_dlog_info("peer %s: reachable again after %u failed attempt%s", p->name, p->failures,
 				p->failures == 1 ? "" : "s");
 	p->failures = 0;
-	moved_line(p, m);
+	moved_line(p, m, rtt);
 	resume_if_paused(d);
 	/* It holds what we held when the sync started (p->synced); if the
 	 * vector moved since, by this sync or anything else, it is due again. */
@@ -238,7 +242,7 @@ static void git_done(int status, void *arg)
 		m.batches_out = now.batches_out - d->git_before.batches_out;
 		m.bytes_in = now.bytes_in - d->git_before.bytes_in;
 		m.bytes_out = now.bytes_out - d->git_before.bytes_out;
-		succeeded(d, p, &m);
+		succeeded(d, p, &m, 0);
 	} else {
 		char why[700];
 		if (d->git_signalled || WIFSIGNALED(status)) {
@@ -331,7 +335,7 @@ static void tcp_done(plein_tcp_result *r, void *arg)
 		plein_dlog_warn("peer %s: cannot record the sync: %s", p->name, plein_error());
 	notes(p->name, &r->ingest);
 	if (r->rc == 0)
-		succeeded(d, p, &m);
+		succeeded(d, p, &m, r->round_trips);
 	else if (!d->stopping)
 		failed(d, p, r->error[0] ? r->error : "the session failed without a message");
 	drop_gone(d);
@@ -376,8 +380,8 @@ void peers_incoming_done(srv *d, plein_tcp_result *r)
 	notes(label, &r->ingest);
 	if (r->rc == 0) {
 		plein_dlog(r->batches_in || r->batches_out ? PLEIN_DLOG_INFO : PLEIN_DLOG_DEBUG,
-			   "%s: synced: %zu batches in, %zu out (%llu bytes in, %llu out)", label, r->batches_in, r->batches_out,
-			   (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out);
+			   "%s: synced: %zu batches in, %zu out (%llu bytes in, %llu out, %u round trips)", label, r->batches_in,
+			   r->batches_out, (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out, r->round_trips);
 		resume_if_paused(d);
 		if (r->batches_in)
 			daemon_local_check(d, 1);

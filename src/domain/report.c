@@ -1,10 +1,12 @@
 #include "plein/report.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "plein/error.h"
@@ -32,6 +34,8 @@ static const struct dim {
 	[PLEIN_REPORT_AGENCY] = { "agency", "agency_label", "NULLIF(q.agency, '')",
 		"(SELECT label FROM term WHERE scheme = 'agency' AND code = ", " ORDER BY id LIMIT 1)", "(geen)" },
 	[PLEIN_REPORT_MONTH] = { "month", NULL, "plein_report_month(v.at)", NULL, NULL, "(onbekend)" },
+	[PLEIN_REPORT_KIND] = { "kind", "kind_label", "NULLIF(q.kind, '')",
+		"(SELECT label FROM term WHERE scheme = 'question' AND code = ", " ORDER BY id LIMIT 1)", "(onbekend)" },
 };
 
 /* A question counts as referred through either link: question.referral_id,
@@ -61,7 +65,7 @@ int plein_report_dim_parse(plein_report_dim *out, const char *name)
 			*out = (plein_report_dim)d;
 			return 0;
 		}
-	return plein_fail(PLEIN_EINVAL, "cannot report by '%s'; use theme, location, partner, agency or month", name ? name : "");
+	return plein_fail(PLEIN_EINVAL, "cannot report by '%s'; use theme, location, partner, agency, kind or month", name ? name : "");
 }
 
 const char *plein_report_dim_name(plein_report_dim d)
@@ -348,26 +352,25 @@ static int prepare(sqlite3_stmt **out, plein_db *db, plein_buf *sql, const bound
 	return 0;
 }
 
-static int run_counts(plein_report *r, plein_db *db, const bounds *b, int grouped)
+/* Counts grouped by by[0..nby) into a new array (nby = 0: one row). */
+static int count_rows(plein_report_row **rows, size_t *n, plein_db *db, const bounds *b, const plein_report_dim *by,
+		      int nby)
 {
-	const plein_report_query *q = &r->query;
 	plein_buf sql = PLEIN_BUF_INIT;
 	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
 	int rc, step;
-	build_sql(&sql, q->by, grouped ? q->nby : 0, b);
+	*rows = NULL;
+	*n = 0;
+	build_sql(&sql, by, nby, b);
 	if ((rc = prepare(&st, db, &sql, b)) < 0)
 		goto cleanup;
-	size_t cap = 0;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!grouped) {
-			read_row(&r->total, st, q->by, 0);
-			continue;
-		}
-		if (r->nrows == cap) {
+		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
-			r->rows = plein_xrealloc(r->rows, cap * sizeof *r->rows);
+			*rows = plein_xrealloc(*rows, cap * sizeof **rows);
 		}
-		read_row(&r->rows[r->nrows++], st, q->by, q->nby);
+		read_row(&(*rows)[(*n)++], st, by, nby);
 	}
 	if (step != SQLITE_DONE)
 		rc = plein_db_fail(db, "report");
@@ -377,36 +380,276 @@ cleanup:
 	return rc;
 }
 
+static void free_rows(plein_report_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free_row(&rows[i]);
+	free(rows);
+}
+
+static int run_counts(plein_report *r, plein_db *db, const bounds *b)
+{
+	plein_report_row *total = NULL;
+	size_t n = 0;
+	int rc = count_rows(&r->rows, &r->nrows, db, b, r->query.by, r->query.nby);
+	if (rc == 0 && (rc = count_rows(&total, &n, db, b, r->query.by, 0)) == 0 && n == 1) {
+		r->total = total[0];
+		free(total);
+	} else {
+		free_rows(total, n);
+	}
+	return rc;
+}
+
+/* --- the IDO registration's tables -------------------------------------- */
+
+/* The categories of the IDO registration, in its order (domain.md), with
+ * the labels schema/002_terms.sql seeds. */
+static const char *const ido_agencies[][2] = {
+	{ "belastingdienst", "Belastingdienst" }, { "toeslagen", "Toeslagen" }, { "digid", "DigiD" },
+	{ "uwv", "UWV" }, { "svb", "SVB" }, { "duo", "DUO" }, { "cjib", "CJIB" }, { "cak", "CAK" },
+	{ "cbr", "CBR" }, { "ciz", "CIZ" }, { "gemeente", "Gemeente" },
+};
+static const char *const ido_kinds[][2] = {
+	{ "informatie", "Informatie of uitleg" }, { "formulier", "Hulp bij een formulier" },
+	{ "brief", "Brief lezen of begrijpen" }, { "inloggen", "Inloggen, DigiD of account" },
+	{ "aanvraag", "Aanvraag of aanmelding" }, { "betaling", "Betaling of regeling" }, { "overig", "Overig" },
+};
+
+/* Every category of the list in its order (0 when not counted; the
+ * term's label where this site has one), then the other counted keys,
+ * then the unrecorded ones. */
+static int ido_table(plein_report_row **out, size_t *out_n, plein_db *db, const bounds *b, plein_report_dim dim,
+		     const char *const (*list)[2], size_t nlist, const char *scheme)
+{
+	plein_report_row *got;
+	size_t ngot, n = 0;
+	int rc = count_rows(&got, &ngot, db, b, &dim, 1);
+	if (rc < 0)
+		return rc;
+	plein_report_row *rows = plein_xcalloc(nlist + ngot, sizeof *rows);
+	char *taken = plein_xcalloc(ngot ? ngot : 1, 1);
+	sqlite3_stmt *st = plein_db_stmt(db, "SELECT label FROM term WHERE scheme = ?1 AND code = ?2 ORDER BY id LIMIT 1");
+	for (size_t i = 0; i < nlist; i++) {
+		plein_report_row *row = &rows[n++];
+		size_t k = 0;
+		while (k < ngot && !(got[k].key[0] && strcmp(got[k].key[0], list[i][0]) == 0))
+			k++;
+		if (k < ngot) {
+			*row = got[k];
+			taken[k] = 1;
+			continue;
+		}
+		row->key[0] = plein_xstrdup(list[i][0]);
+		if (st) {
+			sqlite3_bind_text(st, 1, scheme, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, list[i][0], -1, SQLITE_STATIC);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				row->label[0] = dup_col(st, 0);
+			sqlite3_reset(st);
+		}
+		if (!row->label[0])
+			row->label[0] = plein_xstrdup(list[i][1]);
+	}
+	/* Counted keys outside the list keep the report's order (by label,
+	 * NULL last). */
+	for (size_t k = 0; k < ngot; k++)
+		if (!taken[k])
+			rows[n++] = got[k];
+	free(taken);
+	free(got);
+	*out = rows;
+	*out_n = n;
+	return 0;
+}
+
+/* --- referral outcomes and time to close ---------------------------------- */
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Seconds to days, rounded to a tenth, without floating-point drift in
+ * the decimal shown. */
+static double tenth_days(int64_t sec2)
+{
+	/* sec2 is twice the seconds, so a median of two halves stays exact. */
+	return (double)((sec2 * 10 + 86400) / (2 * 86400)) / 10.0;
+}
+
+/* Fill c from the closing times d[0..n) (seconds; sorted here). */
+static void closing(plein_report_closing *c, int64_t *d, size_t n)
+{
+	c->closed = (int64_t)n;
+	if (!n) {
+		c->median_days = c->avg_days = NAN;
+		return;
+	}
+	qsort(d, n, sizeof *d, cmp_i64);
+	int64_t sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += d[i];
+	c->median_days = tenth_days(n % 2 ? 2 * d[n / 2] : d[n / 2 - 1] + d[n / 2]);
+	c->avg_days = tenth_days(2 * sum / (int64_t)n);
+}
+
+typedef struct {
+	int status;        /* index into referrals[] */
+	int partner;       /* index into r->partners */
+	int64_t seconds;   /* created -> closed, or -1 */
+} ref_row;
+
+static int partner_index(plein_report *r, const char *key, const char *name)
+{
+	for (size_t i = 0; i < r->npartners; i++)
+		if ((!key && !r->partners[i].key) || (key && r->partners[i].key && strcmp(key, r->partners[i].key) == 0))
+			return (int)i;
+	r->partners = plein_xrealloc(r->partners, (r->npartners + 1) * sizeof *r->partners);
+	plein_report_partner *p = &r->partners[r->npartners];
+	memset(p, 0, sizeof *p);
+	p->key = key ? plein_xstrdup(key) : NULL;
+	p->label = plein_xstrdup(!key ? "(geen)" : name ? name : key);
+	return (int)r->npartners++;
+}
+
+static int cmp_partner(const void *pa, const void *pb)
+{
+	const plein_report_partner *a = pa, *b = pb;
+	if (!a->key != !b->key)
+		return a->key ? -1 : 1;
+	int c = strcasecmp(a->label, b->label);
+	return c ? c : strcmp(a->key ? a->key : "", b->key ? b->key : "");
+}
+
 static int run_referrals(plein_report *r, plein_db *db, const bounds *b)
 {
 	plein_buf sql = PLEIN_BUF_INIT;
 	sqlite3_stmt *st = NULL;
+	ref_row *rows = NULL;
+	size_t n = 0, cap = 0;
 	int rc, step;
 	for (size_t i = 0; i < NKNOWN; i++) {
 		r->referrals[i].status = statuses[i];
 		r->referrals[i].label = status_labels[i];
 	}
 	r->referrals[NKNOWN].label = "(onbekend)";
-	plein_buf_puts(&sql, "SELECT status, COUNT(*) FROM referral WHERE 1");
+	plein_buf_puts(&sql, "SELECT f.status, NULLIF(f.to_partner_id, ''), p.name,"
+			     " plein_report_epoch(f.closed_at) - plein_report_epoch(f.created_at)"
+			     " FROM referral f LEFT JOIN partner p ON p.id = NULLIF(f.to_partner_id, '') WHERE 1");
 	if (b->has_lo)
-		plein_buf_puts(&sql, " AND plein_report_epoch(created_at) >= :lo");
+		plein_buf_puts(&sql, " AND plein_report_epoch(f.created_at) >= :lo");
 	if (b->has_hi)
-		plein_buf_puts(&sql, " AND plein_report_epoch(created_at) < :hi");
-	plein_buf_puts(&sql, " GROUP BY status");
+		plein_buf_puts(&sql, " AND plein_report_epoch(f.created_at) < :hi");
 	if ((rc = prepare(&st, db, &sql, b)) < 0)
 		goto cleanup;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *s = (const char *)sqlite3_column_text(st, 0);
-		size_t i = 0;
-		while (i < NKNOWN && !(s && strcmp(s, statuses[i]) == 0))
+		int i = 0;
+		while (i < (int)NKNOWN && !(s && strcmp(s, statuses[i]) == 0))
 			i++;
-		r->referrals[i].count += sqlite3_column_int64(st, 1);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			rows = plein_xrealloc(rows, cap * sizeof *rows);
+		}
+		ref_row *x = &rows[n++];
+		x->status = i;
+		x->partner = partner_index(r, (const char *)sqlite3_column_text(st, 1),
+					   (const char *)sqlite3_column_text(st, 2));
+		/* A closed_at before created_at (clocks apart) says nothing. */
+		x->seconds = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 3);
+	}
+	if (step != SQLITE_DONE) {
+		rc = plein_db_fail(db, "report");
+		goto cleanup;
+	}
+	int64_t *d = plein_xmalloc((n ? n : 1) * sizeof *d);
+	for (int i = 0; i < PLEIN_REPORT_NSTATUS; i++) {
+		size_t k = 0;
+		for (size_t m = 0; m < n; m++) {
+			if (rows[m].status != i)
+				continue;
+			r->referrals[i].count++;
+			if (rows[m].seconds >= 0)
+				d[k++] = rows[m].seconds;
+		}
+		closing(&r->referrals[i].closing, d, k);
+	}
+	for (size_t p = 0; p < r->npartners; p++) {
+		size_t k = 0;
+		for (size_t m = 0; m < n; m++) {
+			if (rows[m].partner != (int)p)
+				continue;
+			r->partners[p].count[rows[m].status]++;
+			r->partners[p].total++;
+			if (rows[m].seconds >= 0)
+				d[k++] = rows[m].seconds;
+		}
+		closing(&r->partners[p].closing, d, k);
+	}
+	free(d);
+	if (r->npartners)
+		qsort(r->partners, r->npartners, sizeof *r->partners, cmp_partner);
+cleanup:
+	free(rows);
+	sqlite3_finalize(st);
+	plein_buf_free(&sql);
+	return rc;
+}
+
+/* --- sign-ups ------------------------------------------------------------- */
+
+const char *const plein_report_signup_statuses[PLEIN_REPORT_NSIGNUP] = { "booked", "waitlisted", "cancelled",
+									     "attended", "no_show" };
+
+static int run_signups(plein_report *r, plein_db *db)
+{
+	const plein_report_query *q = &r->query;
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int rc = 0, step;
+	/* Occurrence dates are local dates already: the period compares text. */
+	static const char sql[] =
+		"SELECT COALESCE(o.id, NULLIF(sr.offering_id, '')) AS oid, o.title, p.name,"
+		" CASE WHEN s.occurrence_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
+		" THEN substr(s.occurrence_date, 1, 7) END AS m, s.status, count(*)"
+		" FROM signup s LEFT JOIN schedule_rule sr ON sr.id = s.rule_id"
+		" LEFT JOIN offering o ON o.id = sr.offering_id LEFT JOIN partner p ON p.id = o.partner_id"
+		" WHERE (?1 = '' OR s.occurrence_date >= ?1) AND (?2 = '' OR s.occurrence_date <= ?2)"
+		" GROUP BY oid, m, s.status"
+		" ORDER BY oid IS NULL, COALESCE(o.title, oid) COLLATE NOCASE, oid, m IS NULL, m";
+	if (sqlite3_prepare_v2(plein_db_handle(db), sql, -1, &st, NULL) != SQLITE_OK)
+		return plein_db_fail(db, "report");
+	sqlite3_bind_text(st, 1, q->from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, q->to, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *oid = (const char *)sqlite3_column_text(st, 0), *m = (const char *)sqlite3_column_text(st, 3);
+		plein_report_signups *g = r->nsignups ? &r->signups[r->nsignups - 1] : NULL;
+		if (!g || !((!oid && !g->offering_id) || (oid && g->offering_id && strcmp(oid, g->offering_id) == 0)) ||
+		    strcmp(m ? m : "", g->month) != 0) {
+			if (r->nsignups == cap) {
+				cap = cap ? cap * 2 : 16;
+				r->signups = plein_xrealloc(r->signups, cap * sizeof *r->signups);
+			}
+			g = &r->signups[r->nsignups++];
+			memset(g, 0, sizeof *g);
+			g->offering_id = oid ? plein_xstrdup(oid) : NULL;
+			g->title = sqlite3_column_type(st, 1) != SQLITE_NULL ? dup_col(st, 1)
+				   : plein_xstrdup(oid ? oid : "(onbekend)");
+			g->partner = dup_col(st, 2);
+			snprintf(g->month, sizeof g->month, "%s", m ? m : "");
+		}
+		const char *status = (const char *)sqlite3_column_text(st, 4);
+		int64_t count = sqlite3_column_int64(st, 5);
+		for (int i = 0; i < PLEIN_REPORT_NSIGNUP; i++)
+			if (status && strcmp(status, plein_report_signup_statuses[i]) == 0)
+				g->count[i] += count;
+		g->total += count;
 	}
 	if (step != SQLITE_DONE)
 		rc = plein_db_fail(db, "report");
-cleanup:
 	sqlite3_finalize(st);
-	plein_buf_free(&sql);
 	return rc;
 }
 
@@ -443,8 +686,12 @@ int plein_report_run(plein_report **out, plein_db *db, const plein_report_query 
 	 * queries see the same state. */
 	if ((rc = plein_db_exec(db, "SAVEPOINT plein_report")) < 0)
 		goto unregister;
-	if ((rc = run_counts(r, db, &b, 1)) == 0 && (rc = run_counts(r, db, &b, 0)) == 0)
-		rc = run_referrals(r, db, &b);
+	if ((rc = run_counts(r, db, &b)) == 0 && (rc = run_referrals(r, db, &b)) == 0 &&
+	    (rc = run_signups(r, db)) == 0 &&
+	    (rc = ido_table(&r->agencies, &r->nagencies, db, &b, PLEIN_REPORT_AGENCY, ido_agencies,
+			    sizeof ido_agencies / sizeof *ido_agencies, "agency")) == 0)
+		rc = ido_table(&r->kinds, &r->nkinds, db, &b, PLEIN_REPORT_KIND, ido_kinds,
+			       sizeof ido_kinds / sizeof *ido_kinds, "question");
 	plein_db_exec(db, "RELEASE plein_report");
 unregister:
 	unregister_functions(h);
@@ -461,10 +708,21 @@ void plein_report_free(plein_report *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->nrows; i++)
-		free_row(&r->rows[i]);
-	free(r->rows);
+	free_rows(r->rows, r->nrows);
 	free_row(&r->total);
+	for (size_t i = 0; i < r->npartners; i++) {
+		free(r->partners[i].key);
+		free(r->partners[i].label);
+	}
+	free(r->partners);
+	for (size_t i = 0; i < r->nsignups; i++) {
+		free(r->signups[i].offering_id);
+		free(r->signups[i].title);
+		free(r->signups[i].partner);
+	}
+	free(r->signups);
+	free_rows(r->agencies, r->nagencies);
+	free_rows(r->kinds, r->nkinds);
 	free(r);
 }
 
@@ -480,6 +738,42 @@ static void json_counts(plein_json *j, const plein_report_row *row)
 	plein_json_int(j, row->solved);
 	plein_json_key(j, "referred");
 	plein_json_int(j, row->referred);
+}
+
+/* Days with one decimal, or null: written as text, so 0.3 stays 0.3. */
+static void json_days(plein_json *j, const char *key, double days)
+{
+	plein_json_key(j, key);
+	if (isnan(days)) {
+		plein_json_null(j);
+		return;
+	}
+	plein_buf_printf(j->out, "%.1f", days);
+	j->after_key = 0; /* the value is written: as plein_json's writers do */
+}
+
+static void json_closing(plein_json *j, const plein_report_closing *c)
+{
+	plein_json_key(j, "closed");
+	plein_json_int(j, c->closed);
+	json_days(j, "median_days", c->median_days);
+	json_days(j, "avg_days", c->avg_days);
+}
+
+static void json_ido(plein_json *j, const char *name, plein_report_dim d, const plein_report_row *rows, size_t n)
+{
+	plein_json_key(j, name);
+	plein_json_arr_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		plein_json_obj_begin(j);
+		plein_json_key(j, dims[d].name);
+		plein_json_str(j, rows[i].key[0]);
+		plein_json_key(j, dims[d].label_col);
+		plein_json_str(j, rows[i].label[0]);
+		json_counts(j, &rows[i]);
+		plein_json_obj_end(j);
+	}
+	plein_json_arr_end(j);
 }
 
 void plein_report_json(plein_buf *out, const plein_report *r)
@@ -534,9 +828,58 @@ void plein_report_json(plein_buf *out, const plein_report *r)
 		plein_json_str(&j, s->label);
 		plein_json_key(&j, "count");
 		plein_json_int(&j, s->count);
+		json_closing(&j, &s->closing);
 		plein_json_obj_end(&j);
 	}
 	plein_json_arr_end(&j);
+	plein_json_key(&j, "referrals_by_partner");
+	plein_json_arr_begin(&j);
+	for (size_t n = 0; n < r->npartners; n++) {
+		const plein_report_partner *p = &r->partners[n];
+		plein_json_obj_begin(&j);
+		plein_json_key(&j, "partner");
+		plein_json_str(&j, p->key);
+		plein_json_key(&j, "partner_label");
+		plein_json_str(&j, p->label);
+		plein_json_key(&j, "count");
+		plein_json_int(&j, p->total);
+		for (int i = 0; i < PLEIN_REPORT_NSTATUS; i++) {
+			if (!r->referrals[i].status && !p->count[i])
+				continue;
+			plein_json_key(&j, r->referrals[i].status ? r->referrals[i].status : "unknown");
+			plein_json_int(&j, p->count[i]);
+		}
+		json_closing(&j, &p->closing);
+		plein_json_obj_end(&j);
+	}
+	plein_json_arr_end(&j);
+	plein_json_key(&j, "signups");
+	plein_json_arr_begin(&j);
+	for (size_t n = 0; n < r->nsignups; n++) {
+		const plein_report_signups *g = &r->signups[n];
+		plein_json_obj_begin(&j);
+		plein_json_key(&j, "offering");
+		plein_json_str(&j, g->offering_id);
+		plein_json_key(&j, "offering_label");
+		plein_json_str(&j, g->title);
+		plein_json_key(&j, "partner_label");
+		plein_json_str(&j, g->partner);
+		plein_json_key(&j, "month");
+		plein_json_str(&j, g->month[0] ? g->month : NULL);
+		plein_json_key(&j, "signups");
+		plein_json_int(&j, g->total);
+		for (int i = 0; i < PLEIN_REPORT_NSIGNUP; i++) {
+			plein_json_key(&j, plein_report_signup_statuses[i]);
+			plein_json_int(&j, g->count[i]);
+		}
+		plein_json_obj_end(&j);
+	}
+	plein_json_arr_end(&j);
+	plein_json_key(&j, "ido");
+	plein_json_obj_begin(&j);
+	json_ido(&j, "agencies", PLEIN_REPORT_AGENCY, r->agencies, r->nagencies);
+	json_ido(&j, "kinds", PLEIN_REPORT_KIND, r->kinds, r->nkinds);
+	plein_json_obj_end(&j);
 	plein_json_obj_end(&j);
 	plein_buf_putc(out, '\n');
 }
@@ -583,15 +926,114 @@ void plein_report_csv(plein_buf *out, const plein_report *r)
 	}
 }
 
+static void csv_int(plein_buf *out, int64_t v)
+{
+	plein_buf_printf(out, ",%lld", (long long)v);
+}
+
+/* A day count as CSV: "2.5", or empty when there is none. */
+static void csv_days(plein_buf *out, double days)
+{
+	plein_buf_putc(out, ',');
+	if (!isnan(days))
+		plein_buf_printf(out, "%.1f", days);
+}
+
+static void csv_closing(plein_buf *out, const plein_report_closing *c)
+{
+	csv_int(out, c->closed);
+	csv_days(out, c->median_days);
+	csv_days(out, c->avg_days);
+}
+
 void plein_report_referrals_csv(plein_buf *out, const plein_report *r)
 {
-	plein_buf_puts(out, "status,label,count\r\n");
+	plein_buf_puts(out, "status,label,count,closed,median_days,avg_days\r\n");
 	for (int i = 0; i < PLEIN_REPORT_NSTATUS; i++) {
 		const plein_report_status *s = &r->referrals[i];
 		if (!s->status && !s->count)
 			continue;
 		csv_field(out, s->status, 1);
 		csv_field(out, s->label, 0);
-		plein_buf_printf(out, ",%lld\r\n", (long long)s->count);
+		csv_int(out, s->count);
+		csv_closing(out, &s->closing);
+		plein_buf_puts(out, "\r\n");
+	}
+}
+
+static void partners_csv(plein_buf *out, const plein_report *r)
+{
+	plein_buf_puts(out, "partner,partner_label,count");
+	for (int i = 0; i < (int)NKNOWN; i++)
+		plein_buf_printf(out, ",%s", statuses[i]);
+	plein_buf_puts(out, ",unknown,closed,median_days,avg_days\r\n");
+	for (size_t n = 0; n < r->npartners; n++) {
+		const plein_report_partner *p = &r->partners[n];
+		csv_field(out, p->key, 1);
+		csv_field(out, p->label, 0);
+		csv_int(out, p->total);
+		for (int i = 0; i < PLEIN_REPORT_NSTATUS; i++)
+			csv_int(out, p->count[i]);
+		csv_closing(out, &p->closing);
+		plein_buf_puts(out, "\r\n");
+	}
+}
+
+static void signups_csv(plein_buf *out, const plein_report *r)
+{
+	plein_buf_puts(out, "offering,offering_label,partner_label,month,signups");
+	for (int i = 0; i < PLEIN_REPORT_NSIGNUP; i++)
+		plein_buf_printf(out, ",%s", plein_report_signup_statuses[i]);
+	plein_buf_puts(out, "\r\n");
+	for (size_t n = 0; n < r->nsignups; n++) {
+		const plein_report_signups *g = &r->signups[n];
+		csv_field(out, g->offering_id, 1);
+		csv_field(out, g->title, 0);
+		csv_field(out, g->partner, 0);
+		csv_field(out, g->month[0] ? g->month : NULL, 0);
+		csv_int(out, g->total);
+		for (int i = 0; i < PLEIN_REPORT_NSIGNUP; i++)
+			csv_int(out, g->count[i]);
+		plein_buf_puts(out, "\r\n");
+	}
+}
+
+static void ido_csv(plein_buf *out, plein_report_dim d, const plein_report_row *rows, size_t n)
+{
+	csv_field(out, dims[d].name, 1);
+	csv_field(out, dims[d].label_col, 0);
+	plein_buf_puts(out, ",visits,questions,solved,referred\r\n");
+	for (size_t i = 0; i < n; i++) {
+		csv_field(out, rows[i].key[0], 1);
+		csv_field(out, rows[i].label[0], 0);
+		plein_buf_printf(out, ",%lld,%lld,%lld,%lld\r\n", (long long)rows[i].visits, (long long)rows[i].questions,
+				 (long long)rows[i].solved, (long long)rows[i].referred);
+	}
+}
+
+static const char *const table_names[PLEIN_REPORT_NTABLES] = { "counts", "referrals", "partners", "signups",
+							       "agencies", "kinds" };
+
+int plein_report_table_parse(plein_report_table *out, const char *name)
+{
+	for (int t = 0; t < PLEIN_REPORT_NTABLES; t++)
+		if (name && strcmp(name, table_names[t]) == 0) {
+			*out = (plein_report_table)t;
+			return 0;
+		}
+	return plein_fail(PLEIN_EINVAL, "no report table '%s'; use counts, referrals, partners, signups, agencies or kinds",
+			  name ? name : "");
+}
+
+void plein_report_table_csv(plein_buf *out, const plein_report *r, plein_report_table t)
+{
+	switch (t) {
+	case PLEIN_REPORT_T_COUNTS: plein_report_csv(out, r); break;
+	case PLEIN_REPORT_T_REFERRALS: plein_report_referrals_csv(out, r); break;
+	case PLEIN_REPORT_T_PARTNERS: partners_csv(out, r); break;
+	case PLEIN_REPORT_T_SIGNUPS: signups_csv(out, r); break;
+	case PLEIN_REPORT_T_AGENCIES: ido_csv(out, PLEIN_REPORT_AGENCY, r->agencies, r->nagencies); break;
+	case PLEIN_REPORT_T_KINDS: ido_csv(out, PLEIN_REPORT_KIND, r->kinds, r->nkinds); break;
+	default: break;
 	}
 }

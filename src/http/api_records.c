@@ -104,6 +104,7 @@ int api_referrals_add(http_req *r)
 		{ "contact_phone", B_STR, 0, &sp.contact_phone, 0, 0 },
 		{ "contact_email", B_STR, 0, &sp.contact_email, 0, 0 },
 		{ "note", B_STR, 0, &sp.note, 0, 0 },
+		{ "by", B_STR, 0, &sp.by, 0, 0 },
 	};
 	char id[27];
 	int rc = http_body_fields(r, f, sizeof f / sizeof *f);
@@ -153,13 +154,14 @@ static void reply_changed(http_req *r, const char *status, const plein_buf *prom
 
 int api_referral_status(http_req *r)
 {
-	const char *status = NULL, *outcome = NULL;
+	const char *status = NULL, *outcome = NULL, *by = NULL;
 	const body_field f[] = {
 		{ "status", B_STR, 1, &status, 0, 0 },
 		{ "outcome", B_STR, 0, &outcome, 0, 0 },
+		{ "by", B_STR, 0, &by, 0, 0 },
 	};
 	int rc = http_body_fields(r, f, sizeof f / sizeof *f);
-	if (rc < 0 || (rc = plein_referral_set(r->s, r->id, status, outcome, PLEIN_NAMES_JSON)) < 0)
+	if (rc < 0 || (rc = plein_referral_set(r->s, r->id, status, outcome, by, PLEIN_NAMES_JSON)) < 0)
 		return rc;
 	http_after_write(r);
 	reply_changed(r, status, NULL);

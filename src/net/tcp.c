@@ -532,8 +532,9 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	} else if (ss->state == S_CLOSING) {
 		finish(ss, 0);
 	} else if (what & BEV_EVENT_EOF) {
-		finish(ss, plein_fail(PLEIN_ERR, "%s hung up before the sync was complete%s", ss->where,
-				      ss->state == S_HS ? " (during the handshake: is this site on its roster?)" : ""));
+		finish(ss, plein_fail(PLEIN_ERR, "%s hung up %s", ss->where,
+				      ss->state <= S_HS ? "during the handshake (is it in another network?)"
+							: "before the sync was complete"));
 	} else if (ss->state == S_CONNECT) {
 		int dns = bufferevent_socket_get_dns_error(bev);
 		finish(ss, plein_fail(PLEIN_ERR, "cannot reach %s: %s", ss->where,
@@ -657,9 +658,17 @@ int plein_tcp_accept(struct event_base *base, plein_site *s, evutil_socket_t fd,
 	return rc;
 }
 
-/* "HOST:PORT" or "[V6]:PORT" -> host and port. */
-static int split_hostport(char *host, size_t cap, int *port, const char *hostport)
+/* "HOST:PORT" or "[V6]:PORT" (a tcp:// in front and a / behind are
+ * allowed) -> host and port. */
+static int split_hostport(char *host, size_t cap, int *port, const char *url)
 {
+	char hp[300];
+	const char *at = strncmp(url, "tcp://", 6) == 0 ? url + 6 : url;
+	snprintf(hp, sizeof hp, "%s", at);
+	size_t n = strlen(hp);
+	if (n && hp[n - 1] == '/')
+		hp[n - 1] = 0;
+	const char *hostport = hp;
 	const char *colon = strrchr(hostport, ':');
 	const char *h = hostport, *he = colon;
 	if (hostport[0] == '[') {
@@ -672,7 +681,7 @@ static int split_hostport(char *host, size_t cap, int *port, const char *hostpor
 	char *end = NULL;
 	long p = colon ? strtol(colon + 1, &end, 10) : 0;
 	if (!colon || he <= h || (size_t)(he - h) >= cap || !end || *end || p < 1 || p > 65535)
-		return plein_fail(PLEIN_EINVAL, "'%s' is not HOST:PORT (like tcp://plein.example.org:7420)", hostport);
+		return plein_fail(PLEIN_EINVAL, "'%s' is not HOST:PORT (like tcp://plein.example.org:7420)", url);
 	memcpy(host, h, (size_t)(he - h));
 	host[he - h] = 0;
 	*port = (int)p;

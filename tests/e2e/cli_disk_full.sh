@@ -43,7 +43,8 @@ ok_if test "$(plein -C "$mnt/site" digest)" = "$before"
 rm -f "$mnt/filler" "$mnt/filler2" "$mnt/filler3"
 
 t "with room again, the same write succeeds"
-ok_if plein -C "$mnt/site" daylog add --location "$L" --day 2026-11-24 "$long"
+plein -C "$mnt/site" daylog add --location "$L" --day 2026-11-24 "$long" >/dev/null
+ok_if test $? -eq 0
 
 t "and the earlier record is intact"
 ok_if test "$(plein -C "$mnt/site" location list --json | grep -c Centrum)" = 1

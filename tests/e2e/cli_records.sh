@@ -324,19 +324,38 @@ same "$(q "SELECT status FROM signup WHERE id = '$s5'")" "booked"
 
 t "cancelling a booked place moves the first of the waitlist up"
 out=$(pa signup set "$s1" --status cancelled)
-same "$(q "SELECT group_concat(status, ' ') FROM (SELECT status FROM signup WHERE rule_id = '$rule' AND occurrence_date = '2026-12-08' ORDER BY created_at, id)") / $out" \
-	"cancelled booked booked waitlisted / $s3: van de wachtlijst naar geboekt"
+same "$(pa signup list --rule "$rule" --date 2026-12-08 --json | pyj "' '.join(r['status'] for r in d)") / $out" \
+	"booked booked waitlisted cancelled / $s3: van de wachtlijst naar geboekt"
+
+t "moving up is derived, not written: only the cancellation was stored"
+same "$(q "SELECT group_concat(status, ' ') FROM (SELECT status FROM signup WHERE rule_id = '$rule' AND occurrence_date = '2026-12-08' ORDER BY created_at, id)")" \
+	"cancelled booked waitlisted waitlisted"
+
+t "signup list notes who moved up from the waitlist"
+same "$(pa signup list --rule "$rule" --date 2026-12-08 --json | pyj "[(r['id'], r['place'], r['note']) for r in d]")" \
+	"[('$s2', 1, None), ('$s3', 2, 'moved_up'), ('$s4', 3, None), ('$s1', None, None)]"
 
 t "the waitlist position follows"
 same "$(pa signup list --rule "$rule" --date 2026-12-08 --json | pyj "[(r['id'], r['position']) for r in d if r['status'] == 'waitlisted']")" "[('$s4', 1)]"
 
 t "re-booking a cancelled place when full is refused"
-bad 1 "is full \(2 of 2 places\)" pa signup set "$s1" --status booked
+bad 1 "is full \(2 of 2 places, and others are on the waitlist\)" pa signup set "$s1" --status booked
+
+t "a waitlisted sign-up cannot be booked past the queue"
+bad 1 "is number 1 on the waitlist of rule" pa signup set "$s4" --status booked
 
 t "attended and no_show keep their place: cancelling a waitlisted one moves nobody"
 pa signup set "$s2" --status attended && pa signup set "$s3" --status no_show && pa signup set "$s4" --status cancelled
 same "$(q "SELECT group_concat(status, ' ') FROM (SELECT status FROM signup WHERE rule_id = '$rule' AND occurrence_date = '2026-12-08' ORDER BY created_at, id)")" \
 	"cancelled attended no_show cancelled"
+
+t "booking again after a cancellation queues anew, behind those who waited"
+s6=$(pa signup add --rule "$rule" --date 2026-12-15)
+s7=$(pa signup add --rule "$rule" --date 2026-12-15)
+pa signup set "$s5" --status cancelled >/dev/null && pa signup set "$s6" --status cancelled >/dev/null
+pa signup set "$s5" --status booked
+same "$(pa signup list --rule "$rule" --date 2026-12-15 --json | pyj "[(r['id'], r['status'], r['place']) for r in d]")" \
+	"[('$s7', 'booked', 1), ('$s5', 'booked', 2), ('$s6', 'cancelled', None)]"
 
 t "a cancelled occurrence takes no sign-ups"
 if pa rule cancel "$rule" --date 2026-12-22 --reason Kerstvakantie >/dev/null 2>&1; then

@@ -159,7 +159,7 @@ t "schedule: impossible --from"; expect_fail 1 "--from '2026-02-30' is not a dat
 t "schedule: --to before --from"; expect_fail 1 "--to 2026-10-01 is before --from 2026-10-08" P schedule --from 2026-10-08 --to 2026-10-01
 t "schedule: unknown location"; expect_fail 1 "no location with id 'nope'" P schedule --location nope
 t "schedule: too long a period"; expect_fail 1 "longer than 10 years" P schedule --from 2020-01-01 --to 2035-01-01
-t "schedule: --ics is for later"; expect_fail 2 "--ics is not built yet" P schedule --ics
+t "schedule: --ics with a period that ends before it begins"; expect_fail 1 "is before --from" P schedule --ics --from 2026-10-10 --to 2026-10-01
 t "schedule: --json and --ics"; expect_fail 1 "not both" P schedule --json --ics
 
 t "none of the bad input changed anything"

@@ -12,7 +12,7 @@ t "init prints the site id, and 'plein id' agrees"
 ok_if test "$id" = "$(plein -C hengelo id)" -a ${#id} -eq 19
 
 t "log.git is a bare repository the git CLI reads"
-ok_if git --git-dir hengelo/log.git rev-parse --is-bare-repository
+ok_if test "$(git --git-dir hengelo/log.git rev-parse --is-bare-repository)" = true
 
 t "PLEIN_DIR selects the site like -C"
 ok_if test "$(PLEIN_DIR=hengelo plein id)" = "$id"
@@ -90,7 +90,10 @@ expect_fail 1 "unknown option --colour for 'plein location list'" plein -C henge
 t "--help prints the usage of a command"
 ok_if sh -c "'$PLEIN' location add --help | grep -q 'usage: plein location add --name N --kind'"
 
-t "commands not built yet fail loudly"
-expect_fail 2 "not built yet" plein -C hengelo forget --referral 01JD0000000000000000000000
+t "forget names an unknown referral and changes nothing"
+before=$(plein -C hengelo digest)
+expect_fail 1 "no referral with id" plein -C hengelo forget --referral 01JD0000000000000000000000
+t "the digest is unchanged"
+ok_if test "$(plein -C hengelo digest)" = "$before"
 
 done_testing

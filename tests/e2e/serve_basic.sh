@@ -25,7 +25,37 @@ if wait_for unsealed && wait_log a "info: sealed 1 changes as batch [0-9]+"; the
 t "the sealed batch is in the log, signed: verify passes"
 ok_if sh -c "'$PLEIN' -C a verify >/dev/null"
 
+t "--max-connections: one peer too many is refused at once, and the log says so once"
+stop a
+: >a.log
+serve a --listen 127.0.0.1:0 --max-connections 1 --verbose
+wait_log a "listening for peers"
+port=$(listen_port a)
+# A client that connects and says nothing: it holds the one place.
+python3 -c "import socket, time; s = socket.create_connection(('127.0.0.1', $port)); time.sleep(120)" &
+holder=$!
+wait_log a "debug: a peer connected from 127\.0\.0\.1:"
+if python3 -c "
+import socket
+s = socket.create_connection(('127.0.0.1', $port), 10)
+s.settimeout(10)
+try:
+    data = s.recv(1)
+except ConnectionResetError:
+    data = b''
+assert data == b'', data
+" && wait_log a "warn: refused 1 connection \(last from 127\.0\.0\.1:[0-9]+\): 1 peers are connected"; then
+	pass; else fail "$(cat a.log)"; fi
+
+t "a peer holding a connection open does not hold up a stop: SIGTERM still exits 0"
+stop a TERM
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+if [ "$STOPPED" = 0 ] && has_log a "info: stopped$"; then pass; else fail "exit $STOPPED: $(tail -5 a.log)"; fi
+: >a.log
+
 t "SIGTERM stops it cleanly: exit 0, 'stopped' logged"
+serve a
+wait_log a "plein serve: site"
 stop a TERM
 if [ "$STOPPED" = 0 ] && has_log a "info: SIGTERM: stopping" && has_log a "info: stopped$"; then pass; else fail "exit $STOPPED: $(cat a.log)"; fi
 

@@ -88,4 +88,42 @@ n_b=$(plein -C borne daylog list --json | grep -o 'Na de back-up geschreven\|Na 
 n_c=$(plein -C coord daylog list --json | grep -o 'Na de back-up geschreven\|Na het terugzetten' | wc -l)
 ok_if test "$n_b" = 2 -a "$n_c" = 2 -a "$(plein -C coord digest)" = "$(plein -C borne digest)"
 
+# Each fetch adds a pack to log.git; past log.maxpacks (default 32) a
+# sync first repacks everything into one.
+t "past log.maxpacks, a sync repacks log.git into one pack; git fsck and plein verify pass"
+packs() { ls "$1"/log.git/objects/pack/*.pack 2>/dev/null | wc -l; }
+loose() { find "$1"/log.git/objects -path '*/pack' -prune -o -type f -print | wc -l; }
+for k in 1 2 3 4; do
+	plein -C borne daylog add --location "$L" "stapel $k" >/dev/null
+	plein -C borne sync "$stick" >/dev/null 2>&1
+	plein -C coord daylog add --location "$L" "coord $k" >/dev/null
+	plein -C coord sync "$stick" >/dev/null 2>&1
+done
+plein -C borne sync "$stick" >/dev/null 2>&1
+before=$(packs coord) loose_before=$(loose coord)
+printf '[log]\n\tmaxpacks = 3\n' >> coord/plein.conf
+plein -C coord sync "$stick" >/dev/null 2>&1
+after=$(packs coord) loose_after=$(loose coord)
+echo "# coord's log.git: $before packs and $loose_before loose objects before, $after and $loose_after after"
+plein -C coord verify >verify.out 2>&1; vrc=$?
+ok_if test "$before" -gt 3 -a "$after" -le 2 -a "$loose_after" -lt "$loose_before" -a "$vrc" = 0 \
+	-a -z "$(git --git-dir coord/log.git fsck --strict 2>&1 | grep -v '^notice: HEAD points to an unborn branch')" \
+	-a "$(plein -C coord digest)" = "$(plein -C borne digest)"
+
+# plein.db is a cache of log.git: a lost one comes back from the log.
+t "a site whose plein.db is gone rebuilds it from log.git: same digest, it verifies"
+want=$(plein -C coord digest)
+mv coord/plein.db coord/plein.db.lost; rm -f coord/plein.db-wal coord/plein.db-shm
+got=$(plein -C coord digest 2>rebuild.err)
+plein -C coord verify >verify.out 2>&1; vrc=$?
+ok_if test "$got" = "$want" -a "$vrc" = 0 -a ! -s rebuild.err \
+	-a "$(plein -C coord status --json | grep -o '"role":"[a-z]*"')" = '"role":"coordinator"'
+
+t "... it seals again after a sync, and its writes reach the other site"
+plein -C coord sync "$stick" >/dev/null 2>&1
+row=$(plein -C coord daylog add --location "$L" "na het herbouwen" 2>rebuild.err)
+plein -C coord sync "$stick" >/dev/null 2>&1; plein -C borne sync "$stick" >/dev/null 2>&1
+ok_if test ! -s rebuild.err -a "$(plein -C borne daylog list --json | grep -c "$row")" = 1 \
+	-a "$(plein -C coord digest)" = "$(plein -C borne digest)"
+
 done_testing

@@ -88,6 +88,9 @@ expect_fail 2 "was revoked" plein -C borne sync "tcp://127.0.0.1:$pc"
 t "nobody listening: one clear line, exit 2"
 expect_fail 2 "cannot reach 127.0.0.1:1" plein -C borne sync "tcp://127.0.0.1:1"
 
+t "an address that is not HOST:PORT: exit 1, nothing tried"
+expect_fail 1 "is not HOST:PORT" plein -C borne sync "tcp://127.0.0.1"
+
 t "verify rebuilds the same state from the log at both sites"
 ok_if sh -c "'$PLEIN' -C coord verify >/dev/null && '$PLEIN' -C borne verify >/dev/null"
 

@@ -4,10 +4,12 @@
  * Listens on an ephemeral port of 127.0.0.1, writes the port to PORT_FILE,
  * and prints one line per finished session:
  *   session rc=0 peer=ID in=N out=N accepted=N rejected=N error=...
- * Exits after SESSIONS sessions (0 or absent: runs until SIGTERM). */
+ * Exits after SESSIONS sessions (0 or absent: runs until SIGTERM).
+ * TCP_RESPONDER_IDLE_MS sets the idle limit (default: plein's). */
 #include <arpa/inet.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include "loopback.h"
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,7 +47,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	uint64_t seq = 0;
 	if (!plein_journal_paused(site) && plein_journal_seal(site, &seq) < 0)
 		fprintf(stderr, "tcp_responder: %s\n", plein_error());
-	if (plein_tcp_accept(base, site, fd, NULL, session_done, NULL) < 0) {
+	plein_tcp_limits lim;
+	plein_tcp_limits_default(&lim);
+	if (getenv("TCP_RESPONDER_IDLE_MS")) /* fault tests: a stalled session ends sooner */
+		lim.idle_ms = atoi(getenv("TCP_RESPONDER_IDLE_MS"));
+	if (plein_tcp_accept(base, site, fd, &lim, session_done, NULL) < 0) {
 		printf("session rc=%d peer=- error=%s\n", plein_error_code(), plein_error());
 		fflush(stdout);
 	}
@@ -71,25 +77,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	base = event_base_new();
-	struct sockaddr_in sin;
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	struct evconnlistener *l = evconnlistener_new_bind(base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
-							   16, (struct sockaddr *)&sin, sizeof sin);
-	if (!l) {
-		perror("tcp_responder: listen");
+	struct evconnlistener *l = loopback_listen(base, on_accept, NULL, argv[2], "tcp_responder");
+	if (!l)
 		return 2;
-	}
-	socklen_t slen = sizeof sin;
-	getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&sin, &slen);
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp", argv[2]);
-	FILE *f = fopen(tmp, "w");
-	if (!f || fprintf(f, "%d\n", ntohs(sin.sin_port)) < 0 || fclose(f) != 0 || rename(tmp, argv[2]) != 0) {
-		perror("tcp_responder: port file");
-		return 2;
-	}
 	struct event *term = evsignal_new(base, SIGTERM, on_signal, NULL);
 	struct event *intr = evsignal_new(base, SIGINT, on_signal, NULL);
 	event_add(term, NULL);

@@ -108,13 +108,17 @@ TEST(every_synced_table_has_capture_and_local_tables_have_none)
 		snprintf(sql, sizeof sql, "INSERT INTO \"%s\"(id) VALUES ('row-%d')", s->schema->tables[i].name, i);
 		CHECK_OK(plein_db_exec(s->db, sql));
 	}
-	int64_t n = 0;
-	CHECK_OK(plein_capture_pending(s->db, &n));
+	/* Every table's insert is captured (a referral's also writes its
+	 * first history row: schema 004). */
+	const char *tables = "SELECT count(DISTINCT tid) FROM plein_capture";
+	int64_t n = 0, pending = 0;
+	CHECK_OK(plein_db_int(s->db, &n, tables, NULL));
 	CHECK_EQ_INT(n, s->schema->ntables);
 	CHECK(s->schema->ntables >= 11); /* the domain tables of domain.md, and more */
+	CHECK_OK(plein_capture_pending(s->db, &pending));
 	CHECK_OK(plein_db_exec(s->db, "INSERT INTO plein_local(key, value) VALUES ('x', 'y')"));
 	CHECK_OK(plein_capture_pending(s->db, &n));
-	CHECK_EQ_INT(n, s->schema->ntables);
+	CHECK_EQ_INT(n, pending);
 	plein_site_close(s);
 	test_rmdir(dir);
 }

@@ -114,3 +114,64 @@ TEST(log_is_readable_with_the_git_cli)
 	plein_site_close(s);
 	test_rmdir(dir);
 }
+
+/* Store batch seq of from's own chain in to's log, as a sync would. */
+static int carry(plein_site *from, plein_site *to, uint64_t seq)
+{
+	plein_log_entry e;
+	memset(&e, 0, sizeof e);
+	int rc = plein_log_read(&e, plein_site_log(from), from->id, seq);
+	if (rc == 0) {
+		plein_log_batch b = {
+			.site = e.site, .seq = e.seq, .time = e.time, .summary = e.summary,
+			.header = e.header.data, .header_len = e.header.len, .sig = e.sig.data,
+			.payload = e.payload.data, .payload_len = e.payload.len,
+			.personal = e.has_personal ? e.personal.data : NULL, .personal_len = e.personal.len,
+		};
+		rc = plein_log_append(plein_site_log(to), &b);
+	}
+	plein_log_entry_free(&e);
+	return rc < 0 ? rc : 0;
+}
+
+/* A row deleted here but not sealed yet, when a concurrent update of it
+ * arrives: catching up must not bring the row back (with only the updated
+ * column), and the delete, once sealed, wins everywhere (merge.md: a
+ * delete beats concurrent updates). So does a clock-only change. */
+TEST(unsealed_local_delete_survives_a_concurrent_update)
+{
+	char da[256], db[256];
+	plein_site *a = test_site(da), *b = test_site(db);
+	CHECK(a && b);
+	uint64_t seq = 0;
+	CHECK_OK(plein_db_exec(a->db, "INSERT INTO daylog(id, day, author, text) VALUES ('r', '2026-12-01', 'Ans', 'een')"));
+	CHECK_OK(plein_journal_seal(a, &seq));
+	CHECK_EQ_INT(seq, 1);
+	CHECK_OK(carry(a, b, 1));
+	CHECK_OK(plein_journal_catch_up(b, NULL));
+	CHECK_OK(plein_db_exec(b->db, "UPDATE daylog SET text = 'twee' WHERE id = 'r'"));
+	CHECK_OK(plein_journal_seal(b, &seq));
+	CHECK_EQ_INT(seq, 1);
+
+	CHECK_OK(plein_db_exec(a->db, "DELETE FROM daylog WHERE id = 'r'")); /* not sealed yet */
+	CHECK_OK(carry(b, a, 1));
+	CHECK_OK(plein_journal_catch_up(a, NULL));
+	int64_t n = -1;
+	CHECK_OK(plein_db_int(a->db, &n, "SELECT count(*) FROM daylog WHERE id = 'r'", NULL));
+	CHECK_EQ_INT(n, 0);
+
+	CHECK_OK(plein_journal_seal(a, &seq));
+	CHECK_EQ_INT(seq, 2);
+	CHECK_OK(carry(a, b, 2));
+	CHECK_OK(plein_journal_catch_up(b, NULL));
+	CHECK_OK(plein_db_int(b->db, &n, "SELECT count(*) FROM daylog WHERE id = 'r'", NULL));
+	CHECK_EQ_INT(n, 0);
+	char ha[65], hb[65];
+	CHECK_OK(plein_digest_hex(a->db, ha));
+	CHECK_OK(plein_digest_hex(b->db, hb));
+	CHECK_STR(ha, hb);
+	plein_site_close(a);
+	plein_site_close(b);
+	test_rmdir(da);
+	test_rmdir(db);
+}

@@ -333,8 +333,14 @@ TEST(git_cli_reads_the_log)
 	CHECK_STR(out, "4\n" SITE_A " <" SITE_A "@plein.invalid> 1700000004");
 	CHECK_EQ_INT(sh(out, sizeof out, "git --git-dir '%s/log.git' cat-file -p refs/plein/sites/" SITE_A "~1:header", dir), 0);
 	CHECK_STR(out, "header " SITE_A " 3 x");
-	CHECK_EQ_INT(sh(out, sizeof out, "git --git-dir '%s/log.git' cat-file -p refs/plein/sites/" SITE_A "~1:personal", dir), 0);
+	/* The personal part is beside the commit, under its own ref. */
+	CHECK_EQ_INT(sh(out, sizeof out, "git --git-dir '%s/log.git' cat-file -p refs/plein/sites/" SITE_A "~1:personal 2>/dev/null", dir), 128);
+	CHECK_EQ_INT(sh(out, sizeof out, "d='%s/log.git'; git --git-dir \"$d\" cat-file -p "
+			"$(git --git-dir \"$d\" for-each-ref --format='%%(refname)' refs/plein/personal/" SITE_A "/3/):personal", dir), 0);
 	CHECK_STR(out, "personal 3");
+	CHECK_EQ_INT(sh(out, sizeof out, "d='%s/log.git'; git --git-dir \"$d\" for-each-ref --format='%%(refname:lstrip=4)' "
+			"refs/plein/personal/ | cut -d/ -f1 | tr '\\n' ' '", dir), 0);
+	CHECK_STR(out, "3 "); /* only batch 3 has a personal part */
 	CHECK_EQ_INT(sh(out, sizeof out, "git --git-dir '%s/log.git' cat-file -s refs/plein/sites/" SITE_A ":sig", dir), 0);
 	CHECK_STR(out, "64");
 	CHECK_EQ_INT(sh(out, sizeof out, "git --git-dir '%s/log.git' ls-tree --name-only refs/plein/sites/" SITE_A " | tr '\\n' ' '", dir), 0);
@@ -361,7 +367,7 @@ TEST(git_cli_builds_the_same_commit)
 		"s=$(head -c 64 /dev/zero | tr '\\0' '\\001' | git hash-object -w --stdin);"
 		"p=$(printf '%%s' '%s' | git hash-object -w --stdin);"
 		"q=$(printf '%%s' '%s' | git hash-object -w --stdin);"
-		"t=$(printf '100644 blob %%s\\theader\\n100644 blob %%s\\tpayload\\n100644 blob %%s\\tpersonal\\n100644 blob %%s\\tsig\\n' $h $p $q $s | git mktree);"
+		"t=$(printf '100644 blob %%s\\theader\\n100644 blob %%s\\tpayload\\n100644 blob %%s\\tsig\\n' $h $p $s | git mktree);"
 		"printf 'batch 1 from %s: 2 changes\\n\\nPlein-Site: %s\\nPlein-Seq: 1\\n' > '%s/msg';"
 		"GIT_AUTHOR_NAME=%s GIT_AUTHOR_EMAIL=%s@plein.invalid GIT_AUTHOR_DATE='1700000001 +0000' "
 		"GIT_COMMITTER_NAME=%s GIT_COMMITTER_EMAIL=%s@plein.invalid GIT_COMMITTER_DATE='1700000001 +0000' "
@@ -384,11 +390,14 @@ TEST(commit_id_test_vector)
 	CHECK_OK(plein_log_commit_id(id, &b, NULL));
 	CHECK_STR(id, "9fa17e5cff18be4fc02fa65b7d05a7be4fe741b8");
 	b.seq = 2;
+	char id2[41], id2p[41];
+	CHECK_OK(plein_log_commit_id(id2, &b, id));
+	CHECK_STR(id2, "4757a2567009a36078a3883155d5e77cf44b3b8a");
+	/* A personal part does not change the commit: it lives beside it. */
 	b.personal = (const unsigned char *)"N";
 	b.personal_len = 1;
-	char id2[41];
-	CHECK_OK(plein_log_commit_id(id2, &b, id));
-	CHECK_STR(id2, "b6b27cbd191ed34f36c9002e84b236c46af446cd");
+	CHECK_OK(plein_log_commit_id(id2p, &b, id));
+	CHECK_STR(id2p, id2);
 }
 
 static int count_files(const char *dir, const char *suffix)
@@ -791,4 +800,107 @@ TEST(stale_ref_lock_from_a_crash_is_cleared)
 	CHECK_EQ_INT(tip.seq, PLEIN_LOG_PACK_MIN + 1);
 	plein_log_close(log);
 	test_rmdir(dir);
+}
+
+/* docs/log-format.md, "Personal parts": the ref names a parentless
+ * commit holding the part as one blob; the same bytes make the same
+ * commit at every site, and git builds it the same way. */
+TEST(personal_part_test_vector)
+{
+	char dir[256], out[512], blob[41];
+	CHECK(test_tmpdir(dir) == 0);
+	plein_log *log = test_log(dir, "log.git");
+	CHECK(log != NULL);
+	CHECK_OK(plein_log_personal_set(blob, log, SITE_A, 2, "8ac2eb508956928faf94cbca788daa7b2aeb7735",
+					(const unsigned char *)"N", 1, NULL));
+	CHECK_STR(blob, "2f94675b7cc5772325e379fc48538156958bab62");
+	CHECK_EQ_INT(sh(out, sizeof out, "git --git-dir '%s/log.git' rev-parse refs/plein/personal/" SITE_A
+			"/2/8ac2eb508956928faf94cbca788daa7b2aeb7735", dir), 0);
+	CHECK_STR(out, "59c5616a0da2ee5b11e0504c93480b9a56ff91a3");
+	/* never replaced without naming the part it replaces */
+	CHECK_EQ_INT(plein_log_personal_set(NULL, log, SITE_A, 2, "8ac2eb508956928faf94cbca788daa7b2aeb7735",
+					    (const unsigned char *)"M", 1, NULL), PLEIN_EBUSY);
+	CHECK_EQ_INT(plein_log_personal_set(NULL, log, SITE_A, 2, "8ac2eb508956928faf94cbca788daa7b2aeb7735",
+					    (const unsigned char *)"", 0, "675f43ab433f9bacd8574d633afe18364af6a107"), PLEIN_EBUSY);
+	CHECK_EQ_INT(sh(out, sizeof out,
+		"set -e; export GIT_DIR='%s/g.git'; git init -q --bare \"$GIT_DIR\";"
+		"n=$(printf N | git hash-object -w --stdin);"
+		"t=$(printf '100644 blob %%s\\tpersonal\\n' $n | git mktree);"
+		"printf 'personal part of batch 2 from %s\\n\\nPlein-Site: %s\\nPlein-Seq: 2\\nPlein-Header: "
+		"8ac2eb508956928faf94cbca788daa7b2aeb7735\\n' > '%s/msg';"
+		"GIT_AUTHOR_NAME=%s GIT_AUTHOR_EMAIL=%s@plein.invalid GIT_AUTHOR_DATE='@0 +0000' "
+		"GIT_COMMITTER_NAME=%s GIT_COMMITTER_EMAIL=%s@plein.invalid GIT_COMMITTER_DATE='@0 +0000' "
+		"git commit-tree $t -F '%s/msg'",
+		dir, SITE_A, SITE_A, dir, SITE_A, SITE_A, SITE_A, SITE_A, dir), 0);
+	CHECK_STR(out, "59c5616a0da2ee5b11e0504c93480b9a56ff91a3");
+	plein_log_close(log);
+	test_rmdir(dir);
+}
+
+/* Purging a personal part changes no commit, and pruning makes its bytes
+ * gone from loose objects and from packs alike; git still finds the
+ * repository sound. */
+static void purge_and_prune(int packed)
+{
+	char dir[256], out[512], tip_before[41], blob[41];
+	CHECK(test_tmpdir(dir) == 0);
+	plein_log *log = test_log(dir, "log.git");
+	CHECK(log != NULL);
+	enum { N = 10 };
+	struct tb t[N];
+	plein_log_batch run[N];
+	for (int i = 0; i < N; i++) {
+		tb_make(&t[i], SITE_A, (uint64_t)i + 1, "x", 1);
+		run[i] = t[i].b;
+		if (!packed)
+			CHECK_OK(plein_log_append(log, &t[i].b));
+	}
+	if (packed)
+		CHECK_OK(plein_log_append_run(NULL, log, run, N));
+	CHECK_EQ_INT(sh(out, sizeof out, "git --git-dir '%s/log.git' count-objects -v | grep -c '^count: 0'", dir), packed ? 0 : 1);
+	CHECK_EQ_INT(sh(out, sizeof out, "git --git-dir '%s/log.git' cat-file --batch-all-objects --batch | grep -ac 'personal 3$'", dir), 0);
+	plein_log_ref tip;
+	CHECK_OK(plein_log_tip(&tip, log, SITE_A));
+	memcpy(tip_before, tip.commit, sizeof tip_before);
+	plein_log_entry e;
+	CHECK_OK(plein_log_read(&e, log, SITE_A, 3));
+	CHECK(e.has_personal && buf_is(&e.personal, "personal 3", 10));
+	char old[41];
+	memcpy(old, e.personal_id, sizeof old);
+	CHECK_OK(plein_log_personal_set(blob, log, SITE_A, 3, e.header_id, NULL, 0, old));
+	plein_log_entry_free(&e);
+	size_t removed = 0;
+	const char gone[1][41] = { "" };
+	memcpy((char *)gone[0], old, sizeof old);
+	CHECK_OK(plein_log_prune(&removed, log, gone, 1));
+	CHECK_EQ_INT(removed, 1);
+	CHECK_EQ_INT(sh(out, sizeof out, "git --git-dir '%s/log.git' cat-file --batch-all-objects --batch | grep -ac 'personal 3$'", dir), 1);
+	CHECK_EQ_INT(sh(out, sizeof out, "git --git-dir '%s/log.git' fsck --strict --no-dangling 2>&1", dir), 0);
+	/* the chain is the same; batch 3 reads as purged, the others intact */
+	CHECK_OK(plein_log_tip(&tip, log, SITE_A));
+	CHECK_STR(tip.commit, tip_before);
+	CHECK_OK(plein_log_read(&e, log, SITE_A, 3));
+	CHECK(e.has_personal && e.personal.len == 0);
+	plein_log_entry_free(&e);
+	CHECK_OK(plein_log_read(&e, log, SITE_A, 5));
+	CHECK(e.has_personal && buf_is(&e.personal, "personal 5", 10));
+	plein_log_entry_free(&e);
+	plein_log_close(log);
+	/* and a fresh process reads it too */
+	log = test_log(dir, "log.git");
+	CHECK_OK(plein_log_read(&e, log, SITE_A, 4));
+	CHECK(buf_is(&e.personal, "personal 4", 10));
+	plein_log_entry_free(&e);
+	plein_log_close(log);
+	test_rmdir(dir);
+}
+
+TEST(purged_loose_part_is_gone)
+{
+	purge_and_prune(0);
+}
+
+TEST(purged_packed_part_is_gone)
+{
+	purge_and_prune(1);
 }

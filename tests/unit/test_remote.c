@@ -87,8 +87,11 @@ TEST(push_to_a_fresh_folder_then_fetch_elsewhere)
 	CHECK_EQ_INT(ref_of(&res, SITE_A)->remote_seq, 5);
 	CHECK(res.sent_bytes > 0);
 	plein_remote_result_free(&res);
-	CHECK_EQ_INT(sh(out, sizeof out, "git --git-dir '%s' for-each-ref --format='%%(refname)' | tr '\\n' ' '", url), 0);
+	CHECK_EQ_INT(sh(out, sizeof out, "git --git-dir '%s' for-each-ref --format='%%(refname)' refs/plein/sites/ | tr '\\n' ' '", url), 0);
 	CHECK_STR(out, "refs/plein/sites/" SITE_A " refs/plein/sites/" SITE_B " ");
+	/* the personal parts travel beside the chains (docs/log-format.md) */
+	CHECK_EQ_INT(sh(out, sizeof out, "git --git-dir '%s' for-each-ref refs/plein/personal/ | wc -l", url), 0);
+	CHECK_STR(out, "3");
 
 	/* the other site fetches into incoming; its own chains stay empty */
 	CHECK_OK(sync_key(&res, b, url, "stick", 0));

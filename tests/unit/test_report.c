@@ -4,6 +4,8 @@
  * the UTC one. */
 #include <sqlite3.h>
 
+#include <math.h>
+
 #include "harness.h"
 #include "plein/report.h"
 #include "util.h"
@@ -272,7 +274,7 @@ TEST(bad_queries_are_refused_with_a_message)
 	plein_report_query q;
 	const char *bad[] = { "thema" };
 	CHECK_EQ_INT(plein_report_query_init(&q, bad, 1, NULL, NULL), PLEIN_EINVAL);
-	CHECK(strstr(plein_error(), "'thema'") && strstr(plein_error(), "theme, location, partner, agency or month"));
+	CHECK(strstr(plein_error(), "'thema'") && strstr(plein_error(), "theme, location, partner, agency, kind or month"));
 	const char *twice[] = { "theme", "location", "theme" };
 	CHECK_EQ_INT(plein_report_query_init(&q, twice, 3, NULL, NULL), PLEIN_EINVAL);
 	CHECK(strstr(plein_error(), "twice") != NULL);
@@ -317,18 +319,23 @@ TEST(json_document_exact)
 	CHECK(r != NULL);
 	plein_buf out = PLEIN_BUF_INIT;
 	plein_report_json(&out, r);
-	CHECK_STR(plein_buf_cstr(&out),
-		  "{\"from\":\"2026-10-25\",\"to\":\"2026-10-25\",\"tz\":\"Europe/Amsterdam\",\"by\":[\"agency\"],\"rows\":["
-		  "{\"agency\":\"digid\",\"agency_label\":\"DigiD\",\"visits\":1,\"questions\":2,\"solved\":1,\"referred\":0},"
-		  "{\"agency\":\"toeslagen\",\"agency_label\":\"Toeslagen\",\"visits\":1,\"questions\":1,\"solved\":1,\"referred\":0},"
-		  "{\"agency\":null,\"agency_label\":\"(geen)\",\"visits\":1,\"questions\":1,\"solved\":0,\"referred\":1}],"
-		  "\"total\":{\"visits\":2,\"questions\":4,\"solved\":2,\"referred\":1},\"referrals\":["
-		  "{\"status\":\"new\",\"label\":\"nieuw\",\"count\":0},"
-		  "{\"status\":\"contacted\",\"label\":\"contact gelegd\",\"count\":1},"
-		  "{\"status\":\"appointment\",\"label\":\"afspraak gemaakt\",\"count\":0},"
-		  "{\"status\":\"done\",\"label\":\"afgerond\",\"count\":0},"
-		  "{\"status\":\"declined\",\"label\":\"afgewezen\",\"count\":0},"
-		  "{\"status\":\"unreachable\",\"label\":\"onbereikbaar\",\"count\":0}]}\n");
+	static const char head[] =
+		"{\"from\":\"2026-10-25\",\"to\":\"2026-10-25\",\"tz\":\"Europe/Amsterdam\",\"by\":[\"agency\"],\"rows\":["
+		"{\"agency\":\"digid\",\"agency_label\":\"DigiD\",\"visits\":1,\"questions\":2,\"solved\":1,\"referred\":0},"
+		"{\"agency\":\"toeslagen\",\"agency_label\":\"Toeslagen\",\"visits\":1,\"questions\":1,\"solved\":1,\"referred\":0},"
+		"{\"agency\":null,\"agency_label\":\"(geen)\",\"visits\":1,\"questions\":1,\"solved\":0,\"referred\":1}],"
+		"\"total\":{\"visits\":2,\"questions\":4,\"solved\":2,\"referred\":1},\"referrals\":["
+		"{\"status\":\"new\",\"label\":\"nieuw\",\"count\":0,\"closed\":0,\"median_days\":null,\"avg_days\":null},"
+		"{\"status\":\"contacted\",\"label\":\"contact gelegd\",\"count\":1,\"closed\":0,\"median_days\":null,\"avg_days\":null},";
+	const char *doc = plein_buf_cstr(&out);
+	CHECK(strncmp(doc, head, strlen(head)) == 0);
+	CHECK(strstr(doc, "\"referrals_by_partner\":[{\"partner\":null,\"partner_label\":\"(geen)\",\"count\":1,\"new\":0,"
+			  "\"contacted\":1,\"appointment\":0,\"done\":0,\"declined\":0,\"unreachable\":0,\"closed\":0,"
+			  "\"median_days\":null,\"avg_days\":null}],\"signups\":[],\"ido\":{\"agencies\":[") != NULL);
+	CHECK(strstr(doc, "{\"agency\":\"gemeente\",\"agency_label\":\"Gemeente\",\"visits\":0,\"questions\":0,\"solved\":0,"
+			  "\"referred\":0},{\"agency\":null,\"agency_label\":\"(geen)\",\"visits\":1,\"questions\":1,\"solved\":0,"
+			  "\"referred\":1}],\"kinds\":[{\"kind\":\"informatie\"") != NULL);
+	CHECK(strstr(doc, "{\"kind\":null,\"kind_label\":\"(onbekend)\",\"visits\":2,\"questions\":4,\"solved\":2,\"referred\":1}]}}\n") != NULL);
 	/* The sealed contact of r1 is never read, let alone shown. */
 	plein_report_free(r);
 	r = run(s, "theme", NULL, NULL);
@@ -362,9 +369,101 @@ TEST(csv_quotes_per_rfc4180)
 		  "A,\"Wijkcentrum \"\"Het Anker\"\", Borne\",wonen,Wonen,1,1,1,0\r\n");
 	plein_buf_reset(&out);
 	plein_report_referrals_csv(&out, r);
-	CHECK_STR(plein_buf_cstr(&out), "status,label,count\r\nnew,nieuw,0\r\ncontacted,contact gelegd,0\r\n"
-					"appointment,afspraak gemaakt,0\r\ndone,afgerond,0\r\ndeclined,afgewezen,0\r\n"
-					"unreachable,onbereikbaar,0\r\n");
+	CHECK_STR(plein_buf_cstr(&out), "status,label,count,closed,median_days,avg_days\r\nnew,nieuw,0,0,,\r\n"
+					"contacted,contact gelegd,0,0,,\r\nappointment,afspraak gemaakt,0,0,,\r\n"
+					"done,afgerond,0,0,,\r\ndeclined,afgewezen,0,0,,\r\nunreachable,onbereikbaar,0,0,,\r\n");
+	plein_buf_free(&out);
+	plein_report_free(r);
+	plein_site_close(s);
+	test_rmdir(dir);
+}
+
+/* Time to close, per status and per partner: the median of an even count
+ * is the mean of the middle two; rounding to a tenth of a day; a closed_at
+ * before created_at and a missing one do not count as closed. */
+TEST(time_to_close_per_status_and_partner)
+{
+	char dir[256];
+	plein_site *s = test_site(dir);
+	CHECK(s != NULL);
+	CHECK_OK(plein_db_exec(s->db,
+		"INSERT INTO partner(id, name) VALUES ('J', 'Juridisch Loket'), ('S', 'Schuldhulp');"
+		"INSERT INTO referral(id, to_partner_id, status, created_at, closed_at) VALUES"
+		" ('a', 'J', 'done', '2026-05-01T10:00:00Z', '2026-05-02T10:00:00Z'),"  /* 1 day */
+		" ('b', 'J', 'done', '2026-05-01T10:00:00Z', '2026-05-04T10:00:00Z'),"  /* 3 days */
+		" ('c', 'S', 'done', '2026-05-01T10:00:00Z', '2026-05-11T10:00:00Z'),"  /* 10 days */
+		" ('d', 'S', 'done', '2026-05-01T10:00:00Z', '2026-05-01T14:00:00+02:00')," /* 2 hours: 0.1 */
+		" ('e', 'S', 'declined', '2026-05-02T10:00:00Z', '2026-05-01T10:00:00Z')," /* before it began */
+		" ('f', 'X', 'new', '2026-05-03T10:00:00Z', NULL);"));  /* a partner not known here */
+	plein_report *r = run(s, NULL, "2026-05-01", "2026-05-31");
+	CHECK(r != NULL);
+	const plein_report_status *done = &r->referrals[3];
+	CHECK_STR(done->status, "done");
+	CHECK_EQ_INT(done->count, 4);
+	CHECK_EQ_INT(done->closing.closed, 4);
+	/* 0.083, 1, 3, 10 days: median (1 + 3) / 2 = 2.0, mean 14.083 / 4 = 3.5 */
+	CHECK_EQ_INT((int)(done->closing.median_days * 10 + 0.5), 20);
+	CHECK_EQ_INT((int)(done->closing.avg_days * 10 + 0.5), 35);
+	CHECK_EQ_INT(r->referrals[4].count, 1);
+	CHECK_EQ_INT(r->referrals[4].closing.closed, 0);
+	CHECK(isnan(r->referrals[4].closing.median_days));
+	CHECK_EQ_INT(r->npartners, 3);
+	CHECK_STR(r->partners[0].label, "Juridisch Loket");
+	CHECK_EQ_INT(r->partners[0].total, 2);
+	CHECK_EQ_INT((int)(r->partners[0].closing.median_days * 10 + 0.5), 20);
+	CHECK_STR(r->partners[1].label, "Schuldhulp");
+	CHECK_EQ_INT(r->partners[1].count[3], 2);
+	CHECK_EQ_INT(r->partners[1].count[4], 1);
+	CHECK_EQ_INT(r->partners[1].closing.closed, 2);
+	/* 0.083 and 10: median 5.04 -> 5.0 */
+	CHECK_EQ_INT((int)(r->partners[1].closing.median_days * 10 + 0.5), 50);
+	CHECK_STR(r->partners[2].label, "X");
+	plein_buf out = PLEIN_BUF_INIT;
+	plein_report_table_csv(&out, r, PLEIN_REPORT_T_PARTNERS);
+	CHECK_STR(plein_buf_cstr(&out),
+		  "partner,partner_label,count,new,contacted,appointment,done,declined,unreachable,unknown,closed,median_days,avg_days\r\n"
+		  "J,Juridisch Loket,2,0,0,0,2,0,0,0,2,2.0,2.0\r\n"
+		  "S,Schuldhulp,3,0,0,0,2,1,0,0,2,5.0,5.0\r\n"
+		  "X,X,1,1,0,0,0,0,0,0,0,,\r\n");
+	plein_buf_free(&out);
+	plein_report_free(r);
+	plein_site_close(s);
+	test_rmdir(dir);
+}
+
+/* Sign-ups per offering and month, whatever wrote them; the names (who)
+ * are never read. */
+TEST(signups_per_offering_and_month)
+{
+	char dir[256];
+	plein_site *s = test_site(dir);
+	CHECK(s != NULL);
+	CHECK_OK(plein_db_exec(s->db,
+		"INSERT INTO partner(id, name) VALUES ('P', 'Taalhuis');"
+		"INSERT INTO offering(id, partner_id, title) VALUES ('o1', 'P', 'Taalcafé'), ('o2', 'P', 'Digisterker');"
+		"INSERT INTO schedule_rule(id, offering_id) VALUES ('r1', 'o1'), ('r2', 'o2'), ('r3', 'o-gone');"
+		"INSERT INTO signup(id, rule_id, occurrence_date, status, who) VALUES"
+		" ('s1', 'r1', '2026-05-05', 'booked', x'00'), ('s2', 'r1', '2026-05-12', 'attended', NULL),"
+		" ('s3', 'r1', '2026-05-12', 'no_show', NULL), ('s4', 'r1', '2026-06-02', 'cancelled', NULL),"
+		" ('s5', 'r2', '2026-05-20', 'waitlisted', NULL), ('s6', 'r3', '2026-05-20', 'booked', NULL),"
+		" ('s7', 'r-gone', '2026-05-20', 'booked', NULL), ('s8', 'r1', 'soon', 'booked', NULL);"));
+	plein_report *r = run(s, NULL, "2026-05-01", "2026-05-31");
+	CHECK(r != NULL);
+	plein_buf out = PLEIN_BUF_INIT;
+	plein_report_table_csv(&out, r, PLEIN_REPORT_T_SIGNUPS);
+	CHECK_STR(plein_buf_cstr(&out),
+		  "offering,offering_label,partner_label,month,signups,booked,waitlisted,cancelled,attended,no_show\r\n"
+		  "o2,Digisterker,Taalhuis,2026-05,1,0,1,0,0,0\r\n"
+		  "o-gone,o-gone,,2026-05,1,1,0,0,0,0\r\n"
+		  "o1,Taalcafé,Taalhuis,2026-05,3,1,0,0,1,1\r\n"
+		  ",(onbekend),,2026-05,1,1,0,0,0,0\r\n");
+	plein_report_free(r);
+	r = run(s, NULL, NULL, NULL); /* all: June, and the unreadable date */
+	CHECK(r != NULL);
+	CHECK_EQ_INT(r->nsignups, 6);
+	CHECK_STR(r->signups[3].month, "2026-06");
+	CHECK_STR(r->signups[4].month, "");
+	CHECK_EQ_INT(r->signups[4].total, 1);
 	plein_buf_free(&out);
 	plein_report_free(r);
 	plein_site_close(s);

@@ -635,3 +635,66 @@ TEST(tcp_batches_larger_than_a_frame_go_in_pieces)
 	test_rmdir(da);
 	test_rmdir(db);
 }
+
+/* plein_log_append_incoming, which stores what arrives over TCP. */
+static void entry_batch(plein_log_batch *lb, const plein_log_entry *e)
+{
+	memset(lb, 0, sizeof *lb);
+	lb->site = e->site;
+	lb->seq = e->seq;
+	lb->time = e->time;
+	lb->summary = e->summary[0] ? e->summary : NULL;
+	lb->header = e->header.data;
+	lb->header_len = e->header.len;
+	lb->sig = e->sig.data;
+	lb->payload = e->payload.data;
+	lb->payload_len = e->payload.len;
+	lb->personal = e->has_personal ? e->personal.data : NULL;
+	lb->personal_len = e->personal.len;
+}
+
+TEST(tcp_log_append_incoming_builds_on_the_verified_chain)
+{
+	char da[256], db[256];
+	plein_site *a = test_site(da), *b = test_site(db);
+	CHECK(a && b);
+	plein_log_entry e[5];
+	plein_log_batch lb[5];
+	memset(e, 0, sizeof e);
+	for (int i = 0; i < 5; i++) {
+		char sql[100];
+		uint64_t seq;
+		snprintf(sql, sizeof sql, "INSERT INTO daylog(id, text) VALUES ('x%d', 'regel')", i);
+		CHECK_OK(plein_db_exec(b->db, sql));
+		CHECK_OK(plein_journal_seal(b, &seq));
+		CHECK_OK(plein_log_read(&e[i], plein_site_log(b), b->id, (uint64_t)i + 1));
+		entry_batch(&lb[i], &e[i]);
+	}
+	plein_log *log = plein_site_log(a);
+	size_t added = 9;
+	CHECK_OK(plein_log_append_run(&added, log, lb, 1)); /* a holds batch 1 of b, verified */
+	CHECK_OK(plein_log_append_incoming(&added, log, "tcp-x", lb + 1, 2));
+	CHECK_EQ_INT(added, 2);
+	char ref[200], ours[PLEIN_LOG_OID_HEX + 1], theirs[PLEIN_LOG_OID_HEX + 1];
+	snprintf(ref, sizeof ref, "refs/plein/incoming/tcp-x/%s", b->id);
+	/* A whole chain from 1, with the commits the signer made. */
+	for (uint64_t s = 1; s <= 3; s++) {
+		CHECK_OK(plein_log_commit_at(ours, plein_site_log(b), b->id, s));
+		CHECK_OK(plein_log_commit_at(theirs, log, ref, s));
+		CHECK_STR(theirs, ours);
+	}
+	/* A leftover incoming ref is continued; what it holds is skipped. */
+	CHECK_OK(plein_log_append_incoming(&added, log, "tcp-x", lb + 2, 2));
+	CHECK_EQ_INT(added, 1);
+	CHECK_EQ_INT(plein_log_append_incoming(&added, log, "tcp-y", lb + 3, 2), PLEIN_LOG_EGAP);
+	CHECK_EQ_INT(plein_log_append_incoming(&added, log, "bad/key", lb + 1, 1), PLEIN_EINVAL);
+	plein_log_ref tip;
+	CHECK_OK(plein_log_tip(&tip, log, b->id));
+	CHECK_EQ_INT(tip.seq, 1); /* the verified chain did not move */
+	for (int i = 0; i < 5; i++)
+		plein_log_entry_free(&e[i]);
+	plein_site_close(a);
+	plein_site_close(b);
+	test_rmdir(da);
+	test_rmdir(db);
+}
