@@ -499,6 +499,26 @@ static int lifecycle_text(plein_buf *out, plein_site *s, sqlite3_stmt *st)
 	return step == SQLITE_DONE ? 0 : plein_db_fail(s->db, "reading the history");
 }
 
+/* "gewist ..." when the contact details were erased (docs/erasure.md). */
+static char *erased_why(plein_site *s, const char *id)
+{
+	sqlite3_stmt *st = plein_db_stmt(s->db, "SELECT reason, erased_at FROM erasure WHERE id = 'referral:' || ?1");
+	char *out = NULL;
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(st, 0), *at = (const char *)sqlite3_column_text(st, 1);
+		plein_buf b = PLEIN_BUF_INIT;
+		plein_buf_printf(&b, "gewist (%s) op %s, op elke site die het bericht kreeg",
+				 r && !strcmp(r, "request") ? "op verzoek" : r && !strcmp(r, "closed") ? "verwijzing afgesloten" :
+				 "bewaartermijn verstreken", at ? at : "?");
+		out = (char *)b.data;
+	}
+	sqlite3_reset(st);
+	return out;
+}
+
 static int show_json(plein_buf *res, plein_site *s, sqlite3_stmt *st)
 {
 	plein_buf out = PLEIN_BUF_INIT, who = PLEIN_BUF_INIT, why = PLEIN_BUF_INIT;
@@ -518,6 +538,9 @@ static int show_json(plein_buf *res, plein_site *s, sqlite3_stmt *st)
 			plein_json_str(&j, text(st, f->col));
 	}
 	plein_json_key(&j, "has_contact"); plein_json_bool(&j, has);
+	char *gone = has ? NULL : erased_why(s, text(st, 0));
+	plein_json_key(&j, "contact_erased"); plein_json_str(&j, gone); /* docs/erasure.md */
+	free(gone);
 	plein_json_key(&j, "contact_readable"); plein_json_bool(&j, readable);
 	plein_json_key(&j, "contact");
 	if (readable) {
@@ -543,26 +566,6 @@ static int show_json(plein_buf *res, plein_site *s, sqlite3_stmt *st)
 	plein_buf_free(&who);
 	plein_buf_free(&why);
 	return rc;
-}
-
-/* "gewist ..." when the contact details were erased (docs/erasure.md). */
-static char *erased_why(plein_site *s, const char *id)
-{
-	sqlite3_stmt *st = plein_db_stmt(s->db, "SELECT reason, erased_at FROM erasure WHERE id = 'referral:' || ?1");
-	char *out = NULL;
-	if (!st)
-		return NULL;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *r = (const char *)sqlite3_column_text(st, 0), *at = (const char *)sqlite3_column_text(st, 1);
-		plein_buf b = PLEIN_BUF_INIT;
-		plein_buf_printf(&b, "gewist (%s) op %s, op elke site die het bericht kreeg",
-				 r && !strcmp(r, "request") ? "op verzoek" : r && !strcmp(r, "closed") ? "verwijzing afgesloten" :
-				 "bewaartermijn verstreken", at ? at : "?");
-		out = (char *)b.data;
-	}
-	sqlite3_reset(st);
-	return out;
 }
 
 static void line(plein_buf *out, const char *label, const char *value)

@@ -140,7 +140,7 @@ ok_if sh -c "'$PLEIN' -C hengelo forget --referral '$R' | grep -q '^gewist: .*1 
 sync_all hengelo coord taalhuis coord hengelo
 
 t "after forget no online site can read them, and referral show says they were erased"
-ok_if sh -c "for s in hengelo taalhuis coord; do '$PLEIN' -C \$s referral show '$R' --json | grep -q '\"has_contact\":false' || exit 1; done &&
+ok_if sh -c "for s in hengelo taalhuis coord; do '$PLEIN' -C \$s referral show '$R' --json | grep -q '\"has_contact\":false,\"contact_erased\":\"gewist (op verzoek)' || exit 1; done &&
 	'$PLEIN' -C taalhuis referral show '$R' | grep -q 'gewist'"
 
 t "after forget no online site holds the ciphertext in plein.db, WAL or log.git"
