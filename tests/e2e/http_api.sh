@@ -389,6 +389,32 @@ ok_if sh -c "'$PLEIN' -C '$TMP/a' verify >/dev/null"
 
 get() { code=$(curl -s -o "$TMP/reply" -w '%{http_code}' "http://$ADDR$1"); body=$(cat "$TMP/reply"); }
 
+# hdr PATH: the status and the Content-Type of a GET, and the body in $body.
+hdr() { curl -s -o "$TMP/reply" -D "$TMP/head" "http://$ADDR$1" >/dev/null; body=$(cat "$TMP/reply")
+	code=$(sed -n '1s/^HTTP\/1\.[01] \([0-9]*\).*/\1/p' "$TMP/head")
+	ctype=$(grep -i '^content-type:' "$TMP/head" | tr -d '\r' | sed 's/^[^:]*: *//'); }
+
+t "/board: today's programme as HTML, without a token"
+hdr "/board?location=$L"
+if [ "$code" = 200 ] && [ "$ctype" = "text/html; charset=utf-8" ] && printf '%s' "$body" | grep -q 'Ontwikkelplein\|ONTWIKKELPLEIN\|<html'; then pass; else fail "$code $ctype"; fi
+
+t "/board/version: a short token that changes with the content"
+hdr "/board/version?location=$L"
+if [ "$code" = 200 ] && printf '%s' "$body" | grep -qE '^[0-9a-f]{16}$'; then pass; else fail "$code '$body'"; fi
+
+t "/folder: this week's programme as HTML"
+hdr "/folder?location=$L&week=$(date +%G-W%V)"
+if [ "$code" = 200 ] && [ "$ctype" = "text/html; charset=utf-8" ] && printf '%s' "$body" | grep -q '@media print'; then pass; else fail "$code $ctype"; fi
+
+t "/schedule.ics: an iCalendar feed of the location"
+hdr "/schedule.ics?location=$L"
+if [ "$code" = 200 ] && [ "$ctype" = "text/calendar; charset=utf-8" ] && printf '%s' "$body" | grep -q '^BEGIN:VCALENDAR' &&
+   printf '%s' "$body" | grep -q 'BEGIN:VEVENT'; then pass; else fail "$code $ctype"; fi
+
+t "/board of an unknown location: 404"
+get "/board?location=01JD0000000000000000000000"
+if [ "$code" = 404 ]; then pass; else fail "$code"; fi
+
 t "/board without a location: 400"
 get /board
 err 400 'location=ID'
