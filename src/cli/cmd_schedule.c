@@ -9,11 +9,9 @@
 #include "plein/error.h"
 #include "plein/ics.h"
 #include "plein/json.h"
+#include "plein/records.h"
 #include "plein/schedule.h"
 #include "plein/validate.h"
-
-/* Longest period 'plein schedule' expands at once. */
-#define MAX_PERIOD_DAYS 3660
 
 int cmd_rule_add(cli_ctx *ctx)
 {
@@ -138,38 +136,6 @@ static void print_text(plein_buf *b, const plein_schedule *s, const char *from, 
 	}
 }
 
-/* --from/--to, default Monday..Sunday of this week; one given alone
- * makes a week with it. */
-static int period(cli_ctx *ctx, plein_date *from, plein_date *to)
-{
-	const char *f = cli_opt(ctx, "from"), *t = cli_opt(ctx, "to");
-	int rc;
-	if ((f && (rc = plein_check_date("--from", f)) < 0) || (t && (rc = plein_check_date("--to", t)) < 0))
-		return rc;
-	if (f)
-		plein_date_parse(from, f);
-	if (t)
-		plein_date_parse(to, t);
-	if (!f && !t) {
-		char today[11];
-		plein_today(today);
-		plein_date_parse(from, today);
-		*from = plein_date_add(*from, -plein_date_weekday(*from));
-	} else if (!f) {
-		*from = plein_date_add(*to, -6);
-	}
-	if (!t)
-		*to = plein_date_add(*from, 6);
-	char a[11], b[11];
-	plein_date_format(a, *from);
-	plein_date_format(b, *to);
-	if (plein_date_cmp(*to, *from) < 0)
-		return plein_fail(PLEIN_EINVAL, "--to %s is before --from %s", b, a);
-	if (plein_date_to_days(*to) - plein_date_to_days(*from) >= MAX_PERIOD_DAYS)
-		return plein_fail(PLEIN_EINVAL, "the period %s to %s is longer than 10 years; ask for a shorter one", a, b);
-	return 0;
-}
-
 /* The iCalendar feed: whole rules, or with --from/--to the rules cut to
  * that period (as the listing takes them); filters as /schedule.ics. */
 static int print_ics(cli_ctx *ctx)
@@ -181,7 +147,7 @@ static int print_ics(cli_ctx *ctx)
 	char a[11], b[11];
 	int rc;
 	if (cli_opt(ctx, "from") || cli_opt(ctx, "to")) {
-		if ((rc = period(ctx, &from, &to)) < 0)
+		if ((rc = plein_schedule_period(&from, &to, cli_opt(ctx, "from"), cli_opt(ctx, "to"), PLEIN_NAMES_CLI)) < 0)
 			return rc;
 		plein_date_format(a, from);
 		plein_date_format(b, to);
@@ -211,7 +177,7 @@ int cmd_schedule(cli_ctx *ctx)
 		return print_ics(ctx);
 	if (cli_opt(ctx, "partner") || cli_opt(ctx, "theme"))
 		return plein_fail(PLEIN_EINVAL, "--partner and --theme filter the feed: give them with --ics");
-	if ((rc = period(ctx, &from, &to)) < 0)
+	if ((rc = plein_schedule_period(&from, &to, cli_opt(ctx, "from"), cli_opt(ctx, "to"), PLEIN_NAMES_CLI)) < 0)
 		return rc;
 	plein_site *s = cli_site(ctx);
 	if (!s)

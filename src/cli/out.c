@@ -6,6 +6,7 @@
 #include "plein/buf.h"
 #include "plein/error.h"
 #include "plein/json.h"
+#include "plein/records.h"
 
 int cli_json(cli_ctx *ctx)
 {
@@ -20,17 +21,6 @@ int cli_tty(void)
 void cli_print_id(const char *id)
 {
 	printf("%s\n", id);
-}
-
-static void json_value(plein_json *j, sqlite3_stmt *st, int c)
-{
-	switch (sqlite3_column_type(st, c)) {
-	case SQLITE_INTEGER: plein_json_int(j, sqlite3_column_int64(st, c)); break;
-	case SQLITE_FLOAT: plein_json_double(j, sqlite3_column_double(st, c)); break;
-	case SQLITE_NULL: plein_json_null(j); break;
-	case SQLITE_BLOB: plein_json_str(j, "(sealed)"); break;
-	default: plein_json_str(j, (const char *)sqlite3_column_text(st, c));
-	}
 }
 
 static const char *cell(sqlite3_stmt *st, int c)
@@ -57,19 +47,8 @@ int cli_print_rows(cli_ctx *ctx, sqlite3_stmt *st)
 	plein_buf out = PLEIN_BUF_INIT;
 	int rc = 0, step;
 	if (cli_json(ctx)) {
-		plein_json j;
-		plein_json_init(&j, &out);
-		plein_json_arr_begin(&j);
-		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-			plein_json_obj_begin(&j);
-			for (int c = 0; c < ncol; c++) {
-				plein_json_key(&j, sqlite3_column_name(st, c));
-				json_value(&j, st, c);
-			}
-			plein_json_obj_end(&j);
-		}
-		plein_json_arr_end(&j);
-		plein_buf_putc(&out, '\n');
+		rc = plein_json_rows(&out, st);
+		step = SQLITE_DONE;
 	} else {
 		/* Collect cells, then print aligned columns. */
 		int *w = plein_xcalloc((size_t)ncol, sizeof *w);
@@ -105,7 +84,7 @@ int cli_print_rows(cli_ctx *ctx, sqlite3_stmt *st)
 	}
 	if (step != SQLITE_DONE)
 		rc = plein_fail(PLEIN_ERR, "reading the replica: %s", sqlite3_errmsg(sqlite3_db_handle(st)));
-	else
+	else if (rc == 0)
 		fwrite(out.data, 1, out.len, stdout);
 	sqlite3_reset(st);
 	plein_buf_free(&out);
@@ -119,12 +98,7 @@ int cli_print_record(cli_ctx *ctx, sqlite3_stmt *st)
 	if (cli_json(ctx)) {
 		plein_json j;
 		plein_json_init(&j, &out);
-		plein_json_obj_begin(&j);
-		for (int c = 0; c < ncol; c++) {
-			plein_json_key(&j, sqlite3_column_name(st, c));
-			json_value(&j, st, c);
-		}
-		plein_json_obj_end(&j);
+		plein_json_row(&j, st);
 		plein_buf_putc(&out, '\n');
 	} else {
 		int w = 0;

@@ -1,5 +1,6 @@
 #include "plein/tz.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,46 +8,41 @@
 #include "plein/buf.h"
 #include "plein/error.h"
 
-/* glibc converts through the process-wide TZ; plein is single-threaded
- * where it converts, and restores TZ afterwards. */
-static char *saved;
+/* glibc converts through the process-wide TZ, and tzset() parses the zone
+ * file again whenever TZ changes. plein does all of its local-time work
+ * through this module (nothing else reads TZ), so TZ stays at the last
+ * zone used: a run of conversions in one zone parses its file once, not
+ * twice per conversion (the schedule does hundreds per request). plein is
+ * single-threaded where it converts. */
+static char current[72];
 
 static int enter(const char *tz)
 {
 	if (!plein_tz_valid(tz))
 		return plein_fail(PLEIN_EINVAL, "unknown time zone '%s'; use an IANA name such as Europe/Amsterdam", tz ? tz : "");
-	const char *cur = getenv("TZ");
-	free(saved);
-	saved = cur ? plein_xstrdup(cur) : NULL;
-	plein_buf b = PLEIN_BUF_INIT;
-	plein_buf_printf(&b, ":%s", tz);
-	setenv("TZ", plein_buf_cstr(&b), 1);
-	plein_buf_free(&b);
-	tzset();
+	char want[sizeof current];
+	snprintf(want, sizeof want, ":%s", tz);
+	if (strcmp(want, current) != 0 || !getenv("TZ") || strcmp(getenv("TZ"), current) != 0) {
+		memcpy(current, want, sizeof want);
+		setenv("TZ", current, 1);
+		tzset();
+	}
 	return 0;
-}
-
-static void leave(void)
-{
-	if (saved)
-		setenv("TZ", saved, 1);
-	else
-		unsetenv("TZ");
-	free(saved);
-	saved = NULL;
-	tzset();
 }
 
 int plein_tz_valid(const char *tz)
 {
+	static char known[65]; /* the last zone found valid: one access() per zone, not per call */
 	if (!tz || !*tz || tz[0] == '/' || strstr(tz, "..") || strlen(tz) > 64)
 		return 0;
-	if (strcmp(tz, "UTC") == 0)
+	if (strcmp(tz, "UTC") == 0 || strcmp(tz, known) == 0)
 		return 1;
 	plein_buf b = PLEIN_BUF_INIT;
 	plein_buf_printf(&b, "/usr/share/zoneinfo/%s", tz);
 	int ok = access(plein_buf_cstr(&b), R_OK) == 0;
 	plein_buf_free(&b);
+	if (ok)
+		snprintf(known, sizeof known, "%s", tz);
 	return ok;
 }
 
@@ -75,7 +71,6 @@ int plein_tz_local_to_utc(const char *tz, const struct tm *local, int64_t *out_u
 			found = 1;
 		}
 	}
-	leave();
 	/* No match: the wall time falls in the gap of spring-forward. Read it
 	 * with the offset before the change, which lands after the gap. */
 	*out_utc = found ? best : standard;
@@ -89,7 +84,6 @@ int plein_tz_utc_to_local(const char *tz, int64_t utc, struct tm *out)
 		return rc;
 	time_t u = (time_t)utc;
 	localtime_r(&u, out);
-	leave();
 	return 0;
 }
 
