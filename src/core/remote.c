@@ -668,6 +668,12 @@ static int fetch_personal(struct ctx *c, git_remote *remote, const char *key)
 		return 0;
 	git_repository *repo = plein_log_repo(c->log);
 	int grc = 0;
+	for (size_t i = 0; i < c->npersonal; i++) {
+		/* a sync killed while it fetched may have left a lock */
+		char ref[PLEIN_LOG_REF_MAX + PLEIN_LOG_KEY_MAX + 32];
+		snprintf(ref, sizeof ref, "refs/plein/incoming-personal/%s/%s", key, c->personal[i].name + strlen(PERSONAL));
+		plein_log_clear_stale_lock(git_repository_path(repo), ref);
+	}
 	if (c->path) {
 		git_packbuilder *pb = NULL;
 		if ((grc = git_packbuilder_new(&pb, c->relay)) == 0)
@@ -728,6 +734,8 @@ static int do_push(struct ctx *c, git_remote *remote)
 	size_t nspecs_personal = npush;
 	for (size_t i = 0; i < npush; i++) {
 		plein_buf b = PLEIN_BUF_INIT;
+		if (c->path) /* as for the chains below */
+			plein_log_clear_stale_lock(c->path, ppush[i]);
 		plein_buf_printf(&b, "+%s:%s", ppush[i], ppush[i]);
 		specs[n++] = (char *)b.data;
 		free(ppush[i]);

@@ -146,4 +146,24 @@ plein -C a sync "$relay" >sync.out 2>&1; rc=$?
 plein -C b sync "$relay" >/dev/null 2>&1
 if [ "$rc" -eq 0 ] && [ "$(q b "SELECT count(*) FROM daylog WHERE id = '$row'")" = 1 ]; then pass; else fail "exit $rc: $(cat sync.out)"; fi
 
+# Personal parts travel under refs of their own (docs/erasure.md): a sync
+# killed while it fetched or pushed them leaves a lock on one of those.
+t "a lock a killed fetch left on a personal part (a minute old) does not block the sync"
+pref=$(git --git-dir "$relay" for-each-ref --format='%(refname)' refs/plein/personal/ | head -1)
+plein -C a peer add stick "$relay" >/dev/null
+lock="a/log.git/refs/plein/incoming-personal/stick/${pref#refs/plein/personal/}.lock"
+mkdir -p "$(dirname "$lock")" && : >"$lock" && touch -d '1 minute ago' "$lock"
+plein -C a sync stick >sync.out 2>&1; rc=$?
+if [ -n "$pref" ] && [ "$rc" -eq 0 ] && [ ! -e "$lock" ]; then pass; else fail "exit $rc, ref '$pref': $(cat sync.out)"; fi
+
+t "a lock a killed push left on a personal part in the relay does not block the sync"
+plein -C b referral add --to "$(q b "SELECT id FROM partner LIMIT 1")" --theme geld --contact-name "Na de crash" >/dev/null
+new=$(comm -13 <(git --git-dir "$relay" for-each-ref --format='%(refname)' refs/plein/personal/ | sort) \
+	<(git --git-dir b/log.git for-each-ref --format='%(refname)' refs/plein/personal/ | sort) | head -1)
+rlock="$relay/$new.lock"
+mkdir -p "$(dirname "$rlock")" && : >"$rlock" && touch -d '1 minute ago' "$rlock"
+plein -C b sync "$relay" >sync.out 2>&1; rc=$?
+if [ -n "$new" ] && [ "$rc" -eq 0 ] && git --git-dir "$relay" rev-parse -q --verify "$new" >/dev/null; then
+	pass; else fail "exit $rc, ref '$new': $(cat sync.out)"; fi
+
 done_testing
