@@ -1,16 +1,19 @@
 /* The TCP handshake (docs/tcp-sync.md): the Noise protocol framework's
- * pattern XX with Curve25519, ChaCha20-Poly1305 (IETF) and BLAKE2b —
- * exactly "Noise_XX_25519_ChaChaPoly_BLAKE2b", revision 34 of the spec —
- * built from libsodium primitives:
+ * patterns XX and IK with Curve25519, ChaCha20-Poly1305 (IETF) and
+ * BLAKE2b — exactly "Noise_XX_25519_ChaChaPoly_BLAKE2b" and
+ * "Noise_IK_25519_ChaChaPoly_BLAKE2b", revision 34 of the spec — built
+ * from libsodium primitives:
  *
- *   -> e
- *   <- e, ee, s, es
- *   -> s, se
+ *   XX:  -> e                      IK:  <- s
+ *        <- e, ee, s, es                ...
+ *        -> s, se                       -> e, es, s, ss
+ *                                       <- e, ee, se
  *
- * This module is pure computation (no sockets): the session writes and
- * reads the messages. After the third message both sides know each
- * other's static key and split the chaining key into one key per
- * direction. A fixed ephemeral key is for test vectors only. */
+ * XX is for a peer whose key we do not know yet; IK, when we know it,
+ * saves a round trip. This module is pure computation (no sockets): the
+ * session writes and reads the messages. After the last message both
+ * sides know each other's static key and split the chaining key into one
+ * key per direction. A fixed ephemeral key is for test vectors only. */
 #ifndef PLEIN_NOISE_H
 #define PLEIN_NOISE_H
 
@@ -19,7 +22,6 @@
 
 #include "plein/buf.h"
 
-#define PLEIN_NOISE_PROTOCOL "Noise_XX_25519_ChaChaPoly_BLAKE2b"
 #define PLEIN_NOISE_HASHLEN 64   /* BLAKE2b-512 */
 #define PLEIN_NOISE_DHLEN 32     /* X25519 */
 #define PLEIN_NOISE_KEYLEN 32
@@ -33,10 +35,14 @@ typedef struct plein_noise_cipher {
 	int has_k;
 } plein_noise_cipher;
 
-/* A HandshakeState for XX. */
+enum { PLEIN_NOISE_XX, PLEIN_NOISE_IK };
+
+/* A HandshakeState. */
 typedef struct plein_noise {
+	int pattern;                           /* PLEIN_NOISE_XX or _IK */
+	int nmsg;                              /* its messages: 3 or 2 */
 	int initiator;
-	int step;                              /* messages done: 0..3 */
+	int step;                              /* messages done: 0..nmsg */
 	unsigned char ck[PLEIN_NOISE_HASHLEN], h[PLEIN_NOISE_HASHLEN];
 	plein_noise_cipher cs;
 	unsigned char s_sk[32], s_pk[32];      /* our static key pair */
@@ -45,10 +51,14 @@ typedef struct plein_noise {
 	int fixed_e;                           /* e given (test vectors), not random */
 } plein_noise;
 
-/* Start a handshake: initiator 1 or 0, the prologue both sides must agree
- * on, and our static X25519 secret key. */
+/* Start an XX handshake: initiator 1 or 0, the prologue both sides must
+ * agree on, and our static X25519 secret key. */
 void plein_noise_init(plein_noise *hs, int initiator, const unsigned char *prologue, size_t prologue_len,
 		      const unsigned char s_sk[32]);
+/* Start an IK handshake. The initiator gives the responder's static key
+ * rs (known beforehand); the responder passes NULL. */
+void plein_noise_init_ik(plein_noise *hs, int initiator, const unsigned char *prologue, size_t prologue_len,
+			 const unsigned char s_sk[32], const unsigned char rs[32]);
 /* Use e_sk as the ephemeral secret key instead of a random one. For test
  * vectors only: a fixed ephemeral key voids the handshake's security. */
 void plein_noise_fix_ephemeral(plein_noise *hs, const unsigned char e_sk[32]);
@@ -61,7 +71,7 @@ int plein_noise_write(plein_noise *hs, plein_buf *out, const unsigned char *payl
  * PLEIN_EREJECT, and the handshake is dead (wipe it). */
 int plein_noise_read(plein_noise *hs, plein_buf *out, const unsigned char *msg, size_t n);
 
-/* 1 once all three messages are done. */
+/* 1 once all messages are done (three for XX, two for IK). */
 int plein_noise_done(const plein_noise *hs);
 /* The transport keys (done handshakes only): ours to send with, ours to
  * receive with. Noise's Split(): the first key is the initiator's. */

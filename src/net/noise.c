@@ -1,7 +1,7 @@
-/* Noise_XX_25519_ChaChaPoly_BLAKE2b (include/plein/noise.h), following
- * the Noise spec (rev. 34) section by section: CipherState (5.1),
- * SymmetricState (5.2), HandshakeState (5.3) for the one pattern XX.
- * Checked against the cacophony test vector in tests/unit/test_net_noise.c. */
+/* Noise_XX and Noise_IK _25519_ChaChaPoly_BLAKE2b (include/plein/noise.h),
+ * following the Noise spec (rev. 34) section by section: CipherState (5.1),
+ * SymmetricState (5.2), HandshakeState (5.3) driven by the patterns' tokens.
+ * Checked against the cacophony test vectors in tests/unit/test_net_noise.c. */
 #include "plein/noise.h"
 
 #include <sodium.h>
@@ -151,19 +151,49 @@ static int decrypt_and_hash(plein_noise *hs, plein_buf *out, const unsigned char
 	return rc;
 }
 
-/* ---- HandshakeState for XX ---- */
+/* ---- HandshakeState ---- */
 
-void plein_noise_init(plein_noise *hs, int initiator, const unsigned char *prologue, size_t prologue_len,
-		      const unsigned char s_sk[32])
+/* The message patterns as tokens (spec 7.1); message i is the
+ * initiator's when i is even. IK's pre-message "<- s" is in init. */
+enum { T_END, T_E, T_S, T_EE, T_ES, T_SE, T_SS };
+static const unsigned char patterns[2][3][5] = {
+	[PLEIN_NOISE_XX] = { { T_E }, { T_E, T_EE, T_S, T_ES }, { T_S, T_SE } },
+	[PLEIN_NOISE_IK] = { { T_E, T_ES, T_S, T_SS }, { T_E, T_EE, T_SE } },
+};
+static const char *const names[2] = {
+	[PLEIN_NOISE_XX] = "Noise_XX_25519_ChaChaPoly_BLAKE2b",
+	[PLEIN_NOISE_IK] = "Noise_IK_25519_ChaChaPoly_BLAKE2b",
+};
+
+static void init(plein_noise *hs, int pattern, int initiator, const unsigned char *prologue, size_t prologue_len,
+		 const unsigned char s_sk[32])
 {
 	memset(hs, 0, sizeof *hs);
+	hs->pattern = pattern;
+	hs->nmsg = pattern == PLEIN_NOISE_IK ? 2 : 3;
 	hs->initiator = initiator;
 	/* The name fits in HASHLEN: h = name padded with zeros. */
-	memcpy(hs->h, PLEIN_NOISE_PROTOCOL, strlen(PLEIN_NOISE_PROTOCOL));
+	memcpy(hs->h, names[pattern], strlen(names[pattern]));
 	memcpy(hs->ck, hs->h, sizeof hs->h);
 	mix_hash(hs, prologue, prologue_len);
 	memcpy(hs->s_sk, s_sk, 32);
 	crypto_scalarmult_base(hs->s_pk, hs->s_sk);
+}
+
+void plein_noise_init(plein_noise *hs, int initiator, const unsigned char *prologue, size_t prologue_len,
+		      const unsigned char s_sk[32])
+{
+	init(hs, PLEIN_NOISE_XX, initiator, prologue, prologue_len, s_sk);
+}
+
+void plein_noise_init_ik(plein_noise *hs, int initiator, const unsigned char *prologue, size_t prologue_len,
+			 const unsigned char s_sk[32], const unsigned char rs[32])
+{
+	init(hs, PLEIN_NOISE_IK, initiator, prologue, prologue_len, s_sk);
+	/* The pre-message "<- s": both sides hash the responder's key. */
+	if (initiator)
+		memcpy(hs->rs, rs, 32);
+	mix_hash(hs, initiator ? hs->rs : hs->s_pk, 32);
 }
 
 void plein_noise_fix_ephemeral(plein_noise *hs, const unsigned char e_sk[32])
@@ -183,6 +213,22 @@ static int dh(plein_noise *hs, const unsigned char sk[32], const unsigned char p
 	return 0;
 }
 
+/* ee, es, se, ss: the same on both sides, seen from our role. */
+static int dh_token(plein_noise *hs, int t)
+{
+	int i = hs->initiator;
+	switch (t) {
+	case T_EE:
+		return dh(hs, hs->e_sk, hs->re);
+	case T_ES:
+		return i ? dh(hs, hs->e_sk, hs->rs) : dh(hs, hs->s_sk, hs->re);
+	case T_SE:
+		return i ? dh(hs, hs->s_sk, hs->re) : dh(hs, hs->e_sk, hs->rs);
+	default: /* T_SS */
+		return dh(hs, hs->s_sk, hs->rs);
+	}
+}
+
 static void write_e(plein_noise *hs, plein_buf *out)
 {
 	if (!hs->fixed_e)
@@ -192,82 +238,84 @@ static void write_e(plein_noise *hs, plein_buf *out)
 	mix_hash(hs, hs->e_pk, 32);
 }
 
+/* Is the next message ours (1) or the peer's (0)? */
+static int our_turn(const plein_noise *hs)
+{
+	return (hs->step % 2 == 0) == (hs->initiator != 0);
+}
+
 int plein_noise_write(plein_noise *hs, plein_buf *out, const unsigned char *payload, size_t n)
 {
-	int mine = hs->initiator ? (hs->step == 0 || hs->step == 2) : hs->step == 1;
-	if (!mine || hs->step > 2)
+	if (hs->step >= hs->nmsg || !our_turn(hs))
 		return plein_fail(PLEIN_EINVAL, "noise: not our turn to write");
 	int rc = 0;
-	switch (hs->step) {
-	case 0: /* -> e */
-		write_e(hs, out);
-		break;
-	case 1: /* <- e, ee, s, es */
-		write_e(hs, out);
-		if ((rc = dh(hs, hs->e_sk, hs->re)) < 0 || (rc = encrypt_and_hash(hs, out, hs->s_pk, 32)) < 0 ||
-		    (rc = dh(hs, hs->s_sk, hs->re)) < 0)
-			return rc;
-		break;
-	case 2: /* -> s, se */
-		if ((rc = encrypt_and_hash(hs, out, hs->s_pk, 32)) < 0 || (rc = dh(hs, hs->s_sk, hs->re)) < 0)
-			return rc;
-		break;
+	for (const unsigned char *t = patterns[hs->pattern][hs->step]; *t && rc == 0; t++) {
+		if (*t == T_E)
+			write_e(hs, out);
+		else if (*t == T_S)
+			rc = encrypt_and_hash(hs, out, hs->s_pk, 32);
+		else
+			rc = dh_token(hs, *t);
 	}
-	if ((rc = encrypt_and_hash(hs, out, payload, n)) < 0)
-		return rc;
-	hs->step++;
-	return 0;
+	if (rc == 0)
+		rc = encrypt_and_hash(hs, out, payload, n);
+	if (rc == 0)
+		hs->step++;
+	return rc;
+}
+
+static int too_short(void)
+{
+	return plein_fail(PLEIN_EREJECT, "noise: a handshake message is too short");
 }
 
 static int read_s(plein_noise *hs, const unsigned char **p, size_t *left)
 {
 	plein_buf rs = PLEIN_BUF_INIT;
 	size_t need = 32 + PLEIN_NOISE_TAGLEN;
-	int rc = *left < need ? plein_fail(PLEIN_EREJECT, "noise: a handshake message is too short")
-			      : decrypt_and_hash(hs, &rs, *p, need);
-	if (rc == 0)
+	int rc = *left < need ? too_short() : decrypt_and_hash(hs, &rs, *p, need);
+	if (rc == 0) {
 		memcpy(hs->rs, rs.data, 32);
-	*p += need;
-	*left -= need < *left ? need : *left;
+		*p += need;
+		*left -= need;
+	}
 	plein_buf_free(&rs);
 	return rc;
 }
 
 int plein_noise_read(plein_noise *hs, plein_buf *out, const unsigned char *msg, size_t n)
 {
-	int theirs = hs->initiator ? hs->step == 1 : (hs->step == 0 || hs->step == 2);
-	if (!theirs || hs->step > 2)
+	if (hs->step >= hs->nmsg || our_turn(hs))
 		return plein_fail(PLEIN_EINVAL, "noise: not our turn to read");
 	if (n > PLEIN_NOISE_MAX_MSG)
 		return plein_fail(PLEIN_EREJECT, "noise: a handshake message is too long");
 	const unsigned char *p = msg;
 	size_t left = n;
 	int rc = 0;
-	if (hs->step <= 1) { /* e */
-		if (left < 32)
-			return plein_fail(PLEIN_EREJECT, "noise: a handshake message is too short");
-		memcpy(hs->re, p, 32);
-		mix_hash(hs, hs->re, 32);
-		p += 32;
-		left -= 32;
+	for (const unsigned char *t = patterns[hs->pattern][hs->step]; *t && rc == 0; t++) {
+		if (*t == T_E) {
+			if (left < 32)
+				return too_short();
+			memcpy(hs->re, p, 32);
+			mix_hash(hs, hs->re, 32);
+			p += 32;
+			left -= 32;
+		} else if (*t == T_S) {
+			rc = read_s(hs, &p, &left);
+		} else {
+			rc = dh_token(hs, *t);
+		}
 	}
-	if (hs->step == 1) { /* ee, s, es (we are the initiator) */
-		if ((rc = dh(hs, hs->e_sk, hs->re)) < 0 || (rc = read_s(hs, &p, &left)) < 0 ||
-		    (rc = dh(hs, hs->e_sk, hs->rs)) < 0)
-			return rc;
-	} else if (hs->step == 2) { /* s, se (we are the responder) */
-		if ((rc = read_s(hs, &p, &left)) < 0 || (rc = dh(hs, hs->e_sk, hs->rs)) < 0)
-			return rc;
-	}
-	if ((rc = decrypt_and_hash(hs, out, p, left)) < 0)
-		return rc;
-	hs->step++;
-	return 0;
+	if (rc == 0)
+		rc = decrypt_and_hash(hs, out, p, left);
+	if (rc == 0)
+		hs->step++;
+	return rc;
 }
 
 int plein_noise_done(const plein_noise *hs)
 {
-	return hs->step == 3;
+	return hs->nmsg && hs->step == hs->nmsg;
 }
 
 void plein_noise_split(const plein_noise *hs, unsigned char out_send[32], unsigned char out_recv[32])

@@ -9,30 +9,53 @@
 #include "plein/noise.h"
 
 /* From the cacophony test suite (vectors/cacophony.txt, as shipped with
- * the snow and noise-c projects): Noise_XX_25519_ChaChaPoly_BLAKE2b. */
+ * the snow and noise-c projects; the IK vector as in
+ * github.com/haskell-cryptography/cacophony, commit 8ee9d41e34a1): the
+ * same keys, prologue and payloads for both patterns. */
+struct cac_vector {
+	int pattern;
+	const char *hash;
+	const char *ciphertext[6];
+};
 static const char *cac_prologue = "4a6f686e2047616c74";
 static const char *cac_init_static = "e61ef9919cde45dd5f82166404bd08e38bceb5dfdfded0a34c8df7ed542214d1";
 static const char *cac_init_eph = "893e28b9dc6ca8d611ab664754b8ceb7bac5117349a4439a6b0569da977c464a";
 static const char *cac_resp_static = "4a3acbfdb163dec651dfa3194dece676d437029c62a408b4c5ea9114246e4893";
 static const char *cac_resp_eph = "bbdb4cdbd309f1a1f2e1456967fe288cadd6f712d65dc7b7793d5e63da6b375b";
-static const char *cac_hash = "8cf47d7b3cb5804c0109d48e8bcdbee2cbb65687d8ea2c92994ca361fb86151a"
-			      "d93627b98936cbb32de56e8abb21def3925011ac3e35db9cbeea73ab9a4392c2";
-static const struct {
-	const char *payload, *ciphertext;
-} cac_msgs[] = {
-	{ "4c756477696720766f6e204d69736573",
-	  "ca35def5ae56cec33dc2036731ab14896bc4c75dbb07a61f879f8e3afa4c79444c756477696720766f6e204d69736573" },
-	{ "4d757272617920526f746862617264",
+static const char *cac_payload[6] = {
+	"4c756477696720766f6e204d69736573", "4d757272617920526f746862617264", "462e20412e20486179656b",
+	"4361726c204d656e676572", "4a65616e2d426170746973746520536179", "457567656e2042f6686d20766f6e2042617765726b",
+};
+/* Noise_XX_25519_ChaChaPoly_BLAKE2b */
+static const struct cac_vector cac_xx = {
+	PLEIN_NOISE_XX,
+	"8cf47d7b3cb5804c0109d48e8bcdbee2cbb65687d8ea2c92994ca361fb86151a"
+	"d93627b98936cbb32de56e8abb21def3925011ac3e35db9cbeea73ab9a4392c2",
+	{ "ca35def5ae56cec33dc2036731ab14896bc4c75dbb07a61f879f8e3afa4c79444c756477696720766f6e204d69736573",
 	  "95ebc60d2b1fa672c1f46a8aa265ef51bfe38e7ccb39ec5be34069f1448088430505b6745ce64a5f33f0e8e3b83f11ce"
 	  "8802bca507f4f2d8b564dbe277e1966116e132faa2dfd70b8b077b9f94b913df5056ae1319469b824a98d54bbaa82c32"
-	  "5595587064f978c4b6d104f7596e6f" },
-	{ "462e20412e20486179656b",
+	  "5595587064f978c4b6d104f7596e6f",
 	  "99579e1c1ee15e422a57ddd6b16d37087b17558e8369c18991b4b2ca3a824abf904cdcf5458b5431a75af034ca9e9b98"
-	  "2de039eaaf156775e2d580cd4e5ebae89c3f8cb2594b556d8a8169" },
-	{ "4361726c204d656e676572", "fc56eea290b3f3a21aac0c70cd5787b5ee99be37d2f4d751329b55" },
-	{ "4a65616e2d426170746973746520536179", "bb31c9da10d5639a4cdb88a12f5c61de41bbc7df09bf75d94f8184fe4157f5c68f" },
-	{ "457567656e2042f6686d20766f6e2042617765726b",
+	  "2de039eaaf156775e2d580cd4e5ebae89c3f8cb2594b556d8a8169",
+	  "fc56eea290b3f3a21aac0c70cd5787b5ee99be37d2f4d751329b55",
+	  "bb31c9da10d5639a4cdb88a12f5c61de41bbc7df09bf75d94f8184fe4157f5c68f",
 	  "f6199cadb152fb27f82be0a0891ec76a33598ae92a46cab2fb5a8ed5bf48b7f267f8370af7" },
+};
+/* Noise_IK_25519_ChaChaPoly_BLAKE2b (the initiator's remote static key,
+ * 31e0303f..., is the public key of cac_resp_static). */
+static const struct cac_vector cac_ik = {
+	PLEIN_NOISE_IK,
+	"1c8fa891cb414fedba6daa7c6f4ae0a6d98e5f9768cc9cecd27e805614943ee9"
+	"c8a1b27fbfb76dc197255c8aa69f6b4285c423840b8bedf45e652ca64f797d81",
+	{ "ca35def5ae56cec33dc2036731ab14896bc4c75dbb07a61f879f8e3afa4c7944ba83a447b38c83e327ad936929812f62"
+	  "4884847b7831e95e197b2f797088efdd2f88f1db7e1fb0e99c64419097af91cee64e470f4b6fcd9298ce0b56fe20f86e"
+	  "13bf70439c538e3602a7127af71a29cc",
+	  "95ebc60d2b1fa672c1f46a8aa265ef51bfe38e7ccb39ec5be34069f1448088439f069b267a06b3de3ecb1043bcb098e9"
+	  "af91d9c64748d998c7b47890871571",
+	  "cd54383060e7a28434cca27fb1cc524cfbabeb18181589df219d07",
+	  "a856d3bf0246bfc476c655009cd1ed677b8dcc5b349ae8ef2a05f2",
+	  "49063084b2c51f098337cb8a13739ac848f907e67cfb2cc8a8b60586467aa02fc7",
+	  "8b9709d23b47e4639df7678d7a21741eba4ef1e9c60383001c7435549c20f9d56f30e935d3" },
 };
 
 static int hex_is(const plein_buf *b, const char *hex)
@@ -55,54 +78,71 @@ static void unhex(plein_buf *out, const char *hex)
 	out->len = got;
 }
 
-TEST(noise_cacophony_vector)
+/* One cacophony vector: the handshake messages, then Noise's own
+ * transport ciphers for the rest (they check the split keys). Messages
+ * alternate, the initiator first. */
+static void cacophony_run(const struct cac_vector *v)
 {
-	unsigned char si[32], sr[32], ei[32], er[32], pro[9];
+	unsigned char si[32], sr[32], ei[32], er[32], pro[9], rs[32];
 	CHECK(from_hex(si, 32, cac_init_static) == 0 && from_hex(sr, 32, cac_resp_static) == 0);
 	CHECK(from_hex(ei, 32, cac_init_eph) == 0 && from_hex(er, 32, cac_resp_eph) == 0);
 	CHECK(from_hex(pro, 9, cac_prologue) == 0);
 	plein_noise a, b;
-	plein_noise_init(&a, 1, pro, sizeof pro, si);
-	plein_noise_init(&b, 0, pro, sizeof pro, sr);
+	if (v->pattern == PLEIN_NOISE_IK) {
+		CHECK_OK(from_hex(rs, 32, "31e0303fd6418d2f8c0e78b91f22e8caed0fbe48656dcf4767e4834f701b8f62"));
+		plein_noise_init_ik(&a, 1, pro, sizeof pro, si, rs);
+		plein_noise_init_ik(&b, 0, pro, sizeof pro, sr, NULL);
+	} else {
+		plein_noise_init(&a, 1, pro, sizeof pro, si);
+		plein_noise_init(&b, 0, pro, sizeof pro, sr);
+	}
 	plein_noise_fix_ephemeral(&a, ei);
 	plein_noise_fix_ephemeral(&b, er);
-	plein_buf msg = PLEIN_BUF_INIT, pl = PLEIN_BUF_INIT, got = PLEIN_BUF_INIT;
-	for (int i = 0; i < 3; i++) {
-		plein_noise *w = i % 2 ? &b : &a, *r = i % 2 ? &a : &b;
-		unhex(&pl, cac_msgs[i].payload);
-		plein_buf_reset(&msg);
-		plein_buf_reset(&got);
-		CHECK_EQ_INT(plein_noise_write(w, &msg, pl.data, pl.len), 0);
-		CHECK(hex_is(&msg, cac_msgs[i].ciphertext));
-		CHECK_EQ_INT(plein_noise_read(r, &got, msg.data, msg.len), 0);
-		CHECK(got.len == pl.len && memcmp(got.data, pl.data, pl.len) == 0);
-	}
-	CHECK(plein_noise_done(&a) && plein_noise_done(&b));
-	plein_buf h = PLEIN_BUF_INIT;
-	plein_buf_put(&h, a.h, sizeof a.h);
-	CHECK(hex_is(&h, cac_hash));
-	CHECK(memcmp(a.h, b.h, sizeof a.h) == 0);
-	/* After the handshake the vector goes on with Noise's own transport
-	 * ciphers (responder first): they check the split keys. */
+	plein_buf msg = PLEIN_BUF_INIT, pl = PLEIN_BUF_INIT, got = PLEIN_BUF_INIT, h = PLEIN_BUF_INIT;
 	plein_noise_cipher ca[2], cb[2];
 	memset(ca, 0, sizeof ca);
 	memset(cb, 0, sizeof cb);
-	plein_noise_split(&a, ca[0].k, ca[1].k);
-	plein_noise_split(&b, cb[0].k, cb[1].k);
-	ca[0].has_k = ca[1].has_k = cb[0].has_k = cb[1].has_k = 1;
-	for (int i = 3; i < 6; i++) {
-		plein_noise_cipher *send = i % 2 ? &cb[0] : &ca[0], *recv = i % 2 ? &ca[1] : &cb[1];
-		unhex(&pl, cac_msgs[i].payload);
+	for (int i = 0; i < 6; i++) {
+		int from_a = i % 2 == 0;
+		unhex(&pl, cac_payload[i]);
 		plein_buf_reset(&msg);
 		plein_buf_reset(&got);
-		CHECK_EQ_INT(plein_noise_encrypt(send, &msg, NULL, 0, pl.data, pl.len), 0);
-		CHECK(hex_is(&msg, cac_msgs[i].ciphertext));
-		CHECK_EQ_INT(plein_noise_decrypt(recv, &got, NULL, 0, msg.data, msg.len), 0);
+		if (i < a.nmsg) {
+			plein_noise *w = from_a ? &a : &b, *r = from_a ? &b : &a;
+			CHECK_EQ_INT(plein_noise_write(w, &msg, pl.data, pl.len), 0);
+			CHECK(hex_is(&msg, v->ciphertext[i]));
+			CHECK_EQ_INT(plein_noise_read(r, &got, msg.data, msg.len), 0);
+		} else {
+			if (i == a.nmsg) {
+				CHECK(plein_noise_done(&a) && plein_noise_done(&b));
+				plein_buf_put(&h, a.h, sizeof a.h);
+				CHECK(hex_is(&h, v->hash));
+				CHECK(memcmp(a.h, b.h, sizeof a.h) == 0);
+				plein_noise_split(&a, ca[0].k, ca[1].k);
+				plein_noise_split(&b, cb[0].k, cb[1].k);
+				ca[0].has_k = ca[1].has_k = cb[0].has_k = cb[1].has_k = 1;
+			}
+			plein_noise_cipher *send = from_a ? &ca[0] : &cb[0], *recv = from_a ? &cb[1] : &ca[1];
+			CHECK_EQ_INT(plein_noise_encrypt(send, &msg, NULL, 0, pl.data, pl.len), 0);
+			CHECK(hex_is(&msg, v->ciphertext[i]));
+			CHECK_EQ_INT(plein_noise_decrypt(recv, &got, NULL, 0, msg.data, msg.len), 0);
+		}
+		CHECK(got.len == pl.len && memcmp(got.data, pl.data, pl.len) == 0);
 	}
 	plein_buf_free(&msg);
 	plein_buf_free(&pl);
 	plein_buf_free(&got);
 	plein_buf_free(&h);
+}
+
+TEST(noise_cacophony_vector)
+{
+	cacophony_run(&cac_xx);
+}
+
+TEST(noise_ik_cacophony_vector)
+{
+	cacophony_run(&cac_ik);
 }
 
 /* plein's vector (docs/tcp-sync.md): site keys from seeds 0x49.. and
