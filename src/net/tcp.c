@@ -1,12 +1,13 @@
 /* TCP sync sessions on libevent (include/plein/tcp.h, docs/tcp-sync.md).
  *
  * One session, either side:
- *   handshake   three Noise XX messages, each with a 2-byte length; the
- *               peer's site key is checked against the roster before
- *               anything else is sent (a refused initiator gets one
- *               REFUSED frame saying why, nothing more)
- *   vectors     each side sends its version vector (the initiator's goes
- *               with the last handshake message)
+ *   handshake   Noise IK (two messages) when the initiator knows the
+ *               site at that address, else XX (three), each with a 2-byte
+ *               length; the peer's site key is checked against the roster
+ *               before anything else is sent (a refused initiator gets
+ *               one REFUSED saying why, nothing more)
+ *   vectors     each side sends its version vector: in the IK payloads,
+ *               or with XX's last message and in the first frame back
  *   batches     each side streams what the other lacks, refilling its
  *               output only when it drains (back-pressure), then DONE as
  *               its final frame
@@ -31,7 +32,9 @@
 #include "plein/tcpmsg.h"
 #include "tcp_int.h"
 
-#define HS_MAX_MSG 1024            /* our handshake messages are 32, 128 and 96 bytes */
+#define HS_MAX_MSG 8192            /* XX: 32, 128, 96 bytes; IK: 129 and 81 plus the vectors */
+#define HS_IK 0x49                 /* 'I' before IK's msg1; XX's msg1 starts 0x00 (its length) */
+#define HS_ROOM (HS_MAX_MSG - 96 - 33) /* a larger vector goes in the first frame */
 #define SEND_HIGH (1u << 20)       /* stop filling the output above this */
 #define SEND_LOW (256u << 10)      /* refill when it drains below this */
 #define LINGER_MS 2000             /* after our goodbye, wait this long for the peer to close */
@@ -49,6 +52,12 @@ struct sess {
 	char where[300];                 /* HOST:PORT, or "an incoming peer" */
 	plein_tcp_result res;
 	plein_noise hs;
+	int ik;                          /* the handshake is IK (else XX) */
+	int retried;                     /* IK failed before msg2; now XX */
+	int vec_sent;                    /* our vector rode in the handshake */
+	int await_proof;                 /* IK responder: no batch before the initiator's first frame */
+	char host[256], addr[300];       /* initiator: where to (re)connect; HOST:PORT as remembered */
+	int port;
 	plein_frame_tx tx;
 	plein_frame_rx rx;
 	struct event *hs_timer, *idle_timer;
@@ -108,17 +117,23 @@ static int send_frame(struct sess *ss, const plein_buf *m, int final)
 	return rc;
 }
 
-static int send_vector(struct sess *ss)
+static int vector_msg(struct sess *ss, plein_buf *m)
 {
 	plein_vv_entry *v = NULL;
 	size_t n = 0;
-	plein_buf m = PLEIN_BUF_INIT;
 	int rc = tcp_our_vector(&v, &n, ss->s);
 	if (rc == 0)
-		rc = plein_msg_vector_encode(&m, v, n);
+		rc = plein_msg_vector_encode(m, v, n);
+	free(v);
+	return rc;
+}
+
+static int send_vector(struct sess *ss)
+{
+	plein_buf m = PLEIN_BUF_INIT;
+	int rc = vector_msg(ss, &m);
 	if (rc == 0)
 		rc = send_frame(ss, &m, 0);
-	free(v);
 	plein_buf_free(&m);
 	return rc;
 }
@@ -191,6 +206,8 @@ static void pump(struct sess *ss)
 {
 	struct evbuffer *out = bufferevent_get_output(ss->bev);
 	while (ss->state == S_RUN && !ss->sent_end && evbuffer_get_length(out) < SEND_HIGH) {
+		if (ss->await_proof && ss->send.i < ss->send.n)
+			break; /* batches wait until the initiator proved its keys */
 		plein_log_entry e;
 		memset(&e, 0, sizeof e);
 		int rc = tcp_send_next(&ss->send, ss->s, &e);
@@ -248,9 +265,15 @@ static void hs_fired(evutil_socket_t fd, short what, void *arg)
 
 /* ---- handshake ---- */
 
+static int on_vector(struct sess *ss, const plein_buf *m);
+static int on_message(struct sess *ss, plein_buf *m, int final);
+static void bev_attach(struct sess *ss, struct bufferevent *bev);
+
 static void emit_hs(struct sess *ss, const plein_buf *m)
 {
 	plein_buf b = PLEIN_BUF_INIT;
+	if (ss->ik && ss->initiator && ss->hs.step == 1)
+		plein_buf_putc(&b, HS_IK); /* tells the responder which pattern */
 	plein_buf_putc(&b, (int)(m->len >> 8));
 	plein_buf_putc(&b, (int)(m->len & 0xff));
 	plein_buf_put(&b, m->data, m->len);
@@ -258,25 +281,66 @@ static void emit_hs(struct sess *ss, const plein_buf *m)
 	plein_buf_free(&b);
 }
 
-static int hs_begin(struct sess *ss)
+/* Noise state for XX, or IK (rs: the responder's key, initiator only). */
+static int hs_init(struct sess *ss, int ik, const unsigned char rs[32])
 {
 	plein_buf pro = PLEIN_BUF_INIT;
 	unsigned char x_sk[32];
 	int rc = tcp_prologue(&pro, ss->s);
 	if (rc == 0)
 		rc = tcp_static_key(x_sk, ss->s);
-	if (rc == 0)
+	if (rc == 0 && ik)
+		plein_noise_init_ik(&ss->hs, ss->initiator, pro.data, pro.len, x_sk, rs);
+	else if (rc == 0)
 		plein_noise_init(&ss->hs, ss->initiator, pro.data, pro.len, x_sk);
+	ss->ik = ik;
 	sodium_memzero(x_sk, sizeof x_sk);
 	plein_buf_free(&pro);
+	return rc;
+}
+
+/* An IK payload: our site key, then 1 and the message, or 0 when the
+ * message (a large vector) goes in the first frame instead. 1 if inline. */
+static int put_payload(struct sess *ss, plein_buf *pl, const plein_buf *m)
+{
+	int in = m->len <= HS_ROOM;
+	plein_buf_put(pl, ss->s->pk, 32);
+	plein_buf_putc(pl, in);
+	if (in)
+		plein_buf_put(pl, m->data, m->len);
+	return in;
+}
+
+/* The peer's IK payload: its site key into peer_ed (with the key the
+ * handshake proved into peer_x), the message it carries into m (left
+ * empty when the vector comes in the first frame). */
+static int take_payload(struct sess *ss, const plein_buf *pl, plein_buf *m)
+{
+	if (pl->len < 33 || pl->data[32] > 1 || (pl->data[32] == 1) != (pl->len > 33))
+		return plein_fail(PLEIN_EREJECT, "%s: the handshake failed: the peer did not name its site key", ss->where);
+	memcpy(ss->peer_ed, pl->data, 32);
+	memcpy(ss->peer_x, ss->hs.rs, 32);
+	plein_buf_put(m, pl->data + 33, pl->len - 33);
+	return 0;
+}
+
+/* The initiator starts: IK when it remembers which site answers at this
+ * address and the roster still has its key, else XX. */
+static int hs_begin(struct sess *ss)
+{
+	unsigned char rs[32] = { 0 };
+	plein_buf m = PLEIN_BUF_INIT, pl = PLEIN_BUF_INIT;
+	int ik = ss->initiator && !ss->retried && tcp_peer_known(ss->s, ss->addr, rs);
+	int rc = hs_init(ss, ik, rs);
 	ss->state = S_HS;
-	if (rc == 0 && ss->initiator) {
-		plein_buf m = PLEIN_BUF_INIT;
-		rc = plein_noise_write(&ss->hs, &m, NULL, 0);
-		if (rc == 0)
-			emit_hs(ss, &m);
-		plein_buf_free(&m);
+	if (rc == 0 && ik && (rc = vector_msg(ss, &m)) == 0) {
+		ss->vec_sent = put_payload(ss, &pl, &m);
+		plein_buf_reset(&m);
 	}
+	if (rc == 0 && ss->initiator && (rc = plein_noise_write(&ss->hs, &m, pl.data, pl.len)) == 0)
+		emit_hs(ss, &m);
+	plein_buf_free(&m);
+	plein_buf_free(&pl);
 	return rc;
 }
 
@@ -293,17 +357,30 @@ static void start_streams(struct sess *ss)
 	emit(ss, &ss->out);
 }
 
-static int hs_read(struct sess *ss, const unsigned char *p, size_t n)
+/* Both keys are checked: frames may flow. */
+static void hs_accepted(struct sess *ss, const char *id)
 {
-	plein_buf payload = PLEIN_BUF_INIT, m = PLEIN_BUF_INIT;
-	int step = ss->hs.step, rc = plein_noise_read(&ss->hs, &payload, p, n);
-	if (rc < 0) {
-		rc = plein_fail(PLEIN_EREJECT, "%s: the handshake failed (%s): the peer is not plein, belongs to another "
-				"network, or the connection was tampered with", ss->where, plein_error());
-		goto done;
-	}
+	start_streams(ss);
+	tcp_recv_init(&ss->recv, id, ss->lim.chunk_batches, ss->lim.chunk_bytes);
+	ss->recv_ready = 1;
+	ss->state = S_VECTOR;
+}
+
+/* The responder refused the initiator (the REFUSED is out): close. */
+static void hs_refused(struct sess *ss, const char *why)
+{
+	ss->sent_bye = 1;
+	ss->fail_rc = plein_fail(PLEIN_EREJECT, "refused an incoming peer: %s", why);
+	snprintf(ss->res.error, sizeof ss->res.error, "%s", plein_error());
+	maybe_close(ss);
+}
+
+static int xx_read(struct sess *ss, int step, const plein_buf *payload)
+{
+	plein_buf m = PLEIN_BUF_INIT;
+	int rc = 0;
 	if (step == 0) { /* responder: -> e in; <- e, ee, s, es out */
-		if (payload.len != 0) {
+		if (payload->len != 0) {
 			rc = plein_fail(PLEIN_EREJECT, "%s: the handshake failed: unexpected data in its first message", ss->where);
 			goto done;
 		}
@@ -312,12 +389,12 @@ static int hs_read(struct sess *ss, const unsigned char *p, size_t n)
 			emit_hs(ss, &m);
 		goto done;
 	}
-	if (payload.len != 32) {
+	if (payload->len != 32) {
 		rc = plein_fail(PLEIN_EREJECT, "%s: the handshake failed: the peer did not name its site key", ss->where);
 		goto done;
 	}
 	char id[PLEIN_SITEID_LEN + 1];
-	memcpy(ss->peer_ed, payload.data, 32);
+	memcpy(ss->peer_ed, payload->data, 32);
 	memcpy(ss->peer_x, ss->hs.rs, 32);
 	int auth = tcp_peer_check(ss->s, ss->peer_ed, ss->peer_x, id);
 	snprintf(ss->res.peer, sizeof ss->res.peer, "%s", id);
@@ -327,38 +404,159 @@ static int hs_read(struct sess *ss, const unsigned char *p, size_t n)
 			rc = plein_fail(auth, "%s: refused the peer: %s", ss->where, plein_error());
 			goto done;
 		}
+		/* Next time: IK straight to this site (a failed memory costs nothing). */
+		tcp_peer_remember(ss->s, ss->addr, id);
 		if ((rc = plein_noise_write(&ss->hs, &m, ss->s->pk, 32)) < 0)
 			goto done;
 		emit_hs(ss, &m);
-		start_streams(ss);
-		tcp_recv_init(&ss->recv, id, ss->lim.chunk_batches, ss->lim.chunk_bytes);
-		ss->recv_ready = 1;
-		ss->state = S_VECTOR;
+		hs_accepted(ss, id);
 		rc = send_vector(ss);
 		goto done;
 	}
 	/* responder: -> s, se in */
-	start_streams(ss);
 	if (auth < 0) {
 		char why[PLEIN_MSG_MAX_REASON + 1];
 		snprintf(why, sizeof why, "%s", plein_error());
+		start_streams(ss);
 		plein_msg_refused_encode(&m, why);
 		send_frame(ss, &m, 1);
-		ss->sent_bye = 1;
-		ss->fail_rc = plein_fail(PLEIN_EREJECT, "refused an incoming peer: %s", why);
-		snprintf(ss->res.error, sizeof ss->res.error, "%s", plein_error());
-		maybe_close(ss);
+		hs_refused(ss, why);
 		goto done;
 	}
-	tcp_recv_init(&ss->recv, id, ss->lim.chunk_batches, ss->lim.chunk_bytes);
-	ss->recv_ready = 1;
-	ss->state = S_VECTOR;
+	hs_accepted(ss, id);
 	event_del(ss->hs_timer);
 	rc = send_vector(ss);
 done:
-	plein_buf_free(&payload);
 	plein_buf_free(&m);
 	return rc;
+}
+
+/* IK responder: -> e, es, s, ss with the initiator's key and vector in;
+ * <- e, ee, se out with ours, or REFUSED. Nothing of our replica goes
+ * before the initiator passed the roster check, and no batch before its
+ * first frame decrypts: a replayed msg1 gets msg2 and nothing more. */
+static int ik_msg1_in(struct sess *ss, const plein_buf *payload)
+{
+	plein_buf theirs = PLEIN_BUF_INIT, m = PLEIN_BUF_INIT, pl = PLEIN_BUF_INIT, out = PLEIN_BUF_INIT;
+	char id[PLEIN_SITEID_LEN + 1], why[PLEIN_MSG_MAX_REASON + 1] = "";
+	ss->res.round_trips++;
+	int rc = take_payload(ss, payload, &theirs);
+	if (rc < 0)
+		goto done;
+	int auth = tcp_peer_check(ss->s, ss->peer_ed, ss->peer_x, id);
+	snprintf(ss->res.peer, sizeof ss->res.peer, "%s", id);
+	if (auth < 0) {
+		snprintf(why, sizeof why, "%s", plein_error());
+		plein_msg_refused_encode(&m, why);
+	} else if ((rc = vector_msg(ss, &m)) < 0) {
+		goto done;
+	}
+	int ours_in = put_payload(ss, &pl, &m);
+	if ((rc = plein_noise_write(&ss->hs, &out, pl.data, pl.len)) < 0)
+		goto done;
+	emit_hs(ss, &out);
+	if (auth < 0) {
+		hs_refused(ss, why);
+		goto done;
+	}
+	hs_accepted(ss, id);
+	if (!ours_in && (rc = send_vector(ss)) < 0)
+		goto done;
+	if (theirs.len) {
+		ss->await_proof = 1;
+		rc = theirs.data[0] == PLEIN_MSG_VECTOR ? on_vector(ss, &theirs)
+			: plein_fail(PLEIN_EREJECT, "%s: the peer did not start with its version vector", ss->where);
+	}
+done:
+	plein_buf_free(&theirs);
+	plein_buf_free(&m);
+	plein_buf_free(&pl);
+	plein_buf_free(&out);
+	return rc;
+}
+
+/* IK initiator: <- e, ee, se with the responder's key and vector (or
+ * REFUSED) in. The handshake is done; our first frame follows at once. */
+static int ik_msg2_in(struct sess *ss, const plein_buf *payload)
+{
+	plein_buf theirs = PLEIN_BUF_INIT;
+	char id[PLEIN_SITEID_LEN + 1];
+	ss->res.round_trips++;
+	int rc = take_payload(ss, payload, &theirs);
+	if (rc == 0 && theirs.len && theirs.data[0] == PLEIN_MSG_REFUSED)
+		rc = on_message(ss, &theirs, 1);
+	if (rc < 0)
+		goto done;
+	int auth = tcp_peer_check(ss->s, ss->peer_ed, ss->peer_x, id);
+	snprintf(ss->res.peer, sizeof ss->res.peer, "%s", id);
+	if (auth < 0) {
+		rc = plein_fail(auth, "%s: refused the peer: %s", ss->where, plein_error());
+		goto done;
+	}
+	hs_accepted(ss, id);
+	if (!ss->vec_sent && (rc = send_vector(ss)) < 0)
+		goto done;
+	if (theirs.len)
+		rc = theirs.data[0] == PLEIN_MSG_VECTOR ? on_vector(ss, &theirs)
+			: plein_fail(PLEIN_EREJECT, "%s: the peer did not start with its version vector", ss->where);
+done:
+	plein_buf_free(&theirs);
+	return rc;
+}
+
+static int hs_read(struct sess *ss, const unsigned char *p, size_t n)
+{
+	plein_buf payload = PLEIN_BUF_INIT;
+	int step = ss->hs.step, rc = plein_noise_read(&ss->hs, &payload, p, n);
+	if (rc < 0)
+		rc = plein_fail(PLEIN_EREJECT, "%s: the handshake failed (%s): the peer is not plein, belongs to another "
+				"network, %sor the connection was tampered with", ss->where, plein_error(),
+				ss->ik && !ss->initiator ? "expected another key of this site, " : "");
+	else if (!ss->ik)
+		rc = xx_read(ss, step, &payload);
+	else
+		rc = ss->initiator ? ik_msg2_in(ss, &payload) : ik_msg1_in(ss, &payload);
+	plein_buf_free(&payload);
+	return rc;
+}
+
+/* The bytes the next handshake message takes on the wire, its 2-byte
+ * length included (and the pattern byte before IK's msg1); 0 until those
+ * are in. *skip: the bytes before the message. */
+static size_t hs_wire_len(struct sess *ss, struct evbuffer *in, size_t *skip)
+{
+	unsigned char h[3];
+	size_t avail = evbuffer_get_length(in);
+	if (avail < 2)
+		return 0;
+	evbuffer_copyout(in, h, avail < 3 ? 2 : 3);
+	*skip = !ss->initiator && ss->hs.step == 0 && h[0] == HS_IK ? 3 : 2;
+	if (avail < *skip)
+		return 0;
+	return *skip + ((size_t)h[*skip - 2] << 8 | h[*skip - 1]);
+}
+
+/* An IK attempt failed before msg2 came: most likely the site at that
+ * address has another key now (or is another site). Forget it and go on
+ * with XX on a new connection, once, within the same handshake time. */
+static int retry_xx(struct sess *ss)
+{
+	if (!ss->initiator || !ss->ik || ss->hs.step != 1 || ss->retried || ss->state != S_HS)
+		return 0;
+	struct bufferevent *bev = bufferevent_socket_new(ss->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev)
+		return 0;
+	ss->retried = 1;
+	ss->res.round_trips++; /* the attempt cost one */
+	tcp_peer_remember(ss->s, ss->addr, NULL);
+	plein_noise_wipe(&ss->hs);
+	ss->ik = ss->vec_sent = 0;
+	bufferevent_free(ss->bev);
+	bev_attach(ss, bev);
+	ss->state = S_CONNECT;
+	if (bufferevent_socket_connect_hostname(bev, NULL, AF_UNSPEC, ss->host, ss->port) < 0 && ss->state != S_DONE)
+		finish(ss, plein_fail(PLEIN_ERR, "cannot reach %s", ss->where));
+	return 1;
 }
 
 /* ---- messages ---- */
@@ -373,8 +571,10 @@ static int on_vector(struct sess *ss, const plein_buf *m)
 	free(v);
 	if (rc < 0)
 		return rc;
-	event_del(ss->hs_timer);
-	ss->res.round_trips++;
+	if (!ss->await_proof)
+		event_del(ss->hs_timer);
+	if (!ss->ik) /* IK: the vectors came with the handshake's one round trip */
+		ss->res.round_trips++;
 	ss->state = S_RUN;
 	pump(ss);
 	return 0;
@@ -440,6 +640,18 @@ static int on_message(struct sess *ss, plein_buf *m, int final)
 	return plein_fail(PLEIN_EREJECT, "%s: the peer sent an unknown message (type %d)", ss->where, type);
 }
 
+/* IK responder: the initiator's first frame decrypted, so it holds the
+ * keys and is no replay of a recorded msg1: our batches may go. */
+static void proved(struct sess *ss)
+{
+	ss->await_proof = 0;
+	if (ss->state == S_DONE)
+		return;
+	event_del(ss->hs_timer);
+	if (ss->state == S_RUN)
+		pump(ss);
+}
+
 /* ---- libevent callbacks ---- */
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -452,20 +664,21 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		size_t avail = evbuffer_get_length(in), want;
 		int rc = 0;
 		if (ss->state == S_HS) {
-			unsigned char len[2];
-			if (avail < 2)
+			size_t skip = 0;
+			if ((want = hs_wire_len(ss, in, &skip)) == 0)
 				break;
-			evbuffer_copyout(in, len, 2);
-			want = 2 + ((size_t)len[0] << 8 | len[1]);
-			if (want - 2 > HS_MAX_MSG) {
+			if (want - skip > HS_MAX_MSG) {
 				finish(ss, plein_fail(PLEIN_EREJECT, "%s: the handshake failed: a message of %zu bytes (not plein?)",
-						      ss->where, want - 2));
+						      ss->where, want - skip));
 				break;
 			}
 			if (avail < want)
 				break;
 			unsigned char *p = evbuffer_pullup(in, (ev_ssize_t)want);
-			rc = hs_read(ss, p + 2, want - 2);
+			if (skip == 3) /* the initiator chose IK */
+				rc = hs_init(ss, 1, NULL);
+			if (rc == 0)
+				rc = hs_read(ss, p + skip, want - skip);
 			evbuffer_drain(in, want);
 			ss->res.bytes_in += want;
 		} else {
@@ -494,6 +707,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
 				ss->res.bytes_in += used;
 				if (got)
 					rc = on_message(ss, &ss->msg, final);
+				if (got && rc == 0 && ss->await_proof)
+					proved(ss);
 			}
 		}
 		if (rc < 0) {
@@ -531,6 +746,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 			finish(ss, rc);
 	} else if (ss->state == S_CLOSING) {
 		finish(ss, 0);
+	} else if (retry_xx(ss)) {
+		/* IK failed before msg2: the same sync goes on with XX */
 	} else if (what & BEV_EVENT_EOF) {
 		finish(ss, plein_fail(PLEIN_ERR, "%s hung up %s", ss->where,
 				      ss->state <= S_HS ? "during the handshake (is it in another network?)"
@@ -599,6 +816,16 @@ static void destroy(struct sess *ss)
 	free(ss);
 }
 
+static void bev_attach(struct sess *ss, struct bufferevent *bev)
+{
+	ss->bev = bev;
+	/* Read no more than one frame ahead; refill output below SEND_LOW. */
+	bufferevent_setwatermark(bev, EV_READ, 0, ss->lim.max_frame + PLEIN_FRAME_OVERHEAD + 65536);
+	bufferevent_setwatermark(bev, EV_WRITE, SEND_LOW, 0);
+	bufferevent_setcb(bev, read_cb, write_cb, event_cb, ss);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
 static struct sess *sess_new(struct event_base *base, plein_site *s, struct bufferevent *bev, int initiator,
 			     const plein_tcp_limits *lim, plein_tcp_done_cb cb, void *arg)
 {
@@ -624,11 +851,7 @@ static struct sess *sess_new(struct event_base *base, plein_site *s, struct buff
 	struct timeval tv = { ss->lim.handshake_ms / 1000, (ss->lim.handshake_ms % 1000) * 1000 };
 	evtimer_add(ss->hs_timer, &tv);
 	touch(ss);
-	/* Read no more than one frame ahead; refill output below SEND_LOW. */
-	bufferevent_setwatermark(bev, EV_READ, 0, ss->lim.max_frame + PLEIN_FRAME_OVERHEAD + 65536);
-	bufferevent_setwatermark(bev, EV_WRITE, SEND_LOW, 0);
-	bufferevent_setcb(bev, read_cb, write_cb, event_cb, ss);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	bev_attach(ss, bev);
 	return ss;
 }
 
@@ -704,6 +927,9 @@ int plein_tcp_connect(struct event_base *base, plein_site *s, const char *hostpo
 		return plein_fail(PLEIN_ERR, "cannot make a socket (out of memory?)");
 	struct sess *ss = sess_new(base, s, bev, 1, lim, cb, arg);
 	snprintf(ss->where, sizeof ss->where, "%s", hostport);
+	snprintf(ss->host, sizeof ss->host, "%s", host);
+	snprintf(ss->addr, sizeof ss->addr, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+	ss->port = port;
 	ss->state = S_CONNECT;
 	enter(ss);
 	/* No evdns base: names resolve with getaddrinfo, blocking briefly. */

@@ -25,6 +25,13 @@ int tcp_static_key(unsigned char out_sk[32], const plein_site *s);
  * or on the roster and not revoked. 0, or PLEIN_EREJECT saying why. */
 int tcp_peer_check(plein_site *s, const unsigned char ed_pk[32], const unsigned char x_pk[32],
 		   char out_id[PLEIN_SITEID_LEN + 1]);
+/* Which site answered at addr ("HOST:PORT") in the last handshake that
+ * worked, as its current X25519 key: 1 (out_x filled) if we remember one
+ * and the roster still admits it with a key, else 0. For choosing IK. */
+int tcp_peer_known(plein_site *s, const char *addr, unsigned char out_x[32]);
+/* Remember that site id answers at addr; id NULL forgets. Local state
+ * (plein_local), never synced. */
+int tcp_peer_remember(plein_site *s, const char *addr, const char *id);
 /* Our version vector (plein_log_tips). */
 int tcp_our_vector(plein_vv_entry **out, size_t *out_n, plein_site *s);
 

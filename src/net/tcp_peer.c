@@ -1,5 +1,6 @@
 /* Who the peer of a TCP session is, and whether it may sync with us. */
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,49 @@ int tcp_peer_check(plein_site *s, const unsigned char ed_pk[32], const unsigned 
 		rc = plein_fail(PLEIN_EREJECT, "site %s was revoked from the roster of \"%s\"", out_id, name);
 	free(net);
 	return rc;
+}
+
+/* plein_local key of the site that answered at addr (local, never synced). */
+static void known_key(char *out, size_t cap, const char *addr)
+{
+	snprintf(out, cap, "tcp_site:%s", addr);
+}
+
+int tcp_peer_known(plein_site *s, const char *addr, unsigned char out_x[32])
+{
+	char key[320], id[PLEIN_SITEID_LEN + 1];
+	unsigned char pk[32], admin[32];
+	known_key(key, sizeof key, addr);
+	char *was = plein_site_local_get(s, key);
+	if (!was)
+		return 0;
+	snprintf(id, sizeof id, "%s", was);
+	free(was);
+	/* Its key now: the roster's, so a new key or a revocation counts. */
+	int admin_ok = plein_roster_admin(s, admin) == 0, found = 0;
+	if (admin_ok) {
+		char admin_id[PLEIN_SITEID_LEN + 1];
+		plein_siteid_from_key(admin_id, admin);
+		if (strcmp(admin_id, id) == 0) {
+			memcpy(pk, admin, 32);
+			found = 1;
+		}
+	}
+	if (!found)
+		found = plein_roster_key(s, id, pk) == 0 && plein_roster_check(s, pk, INT64_MAX) == 0;
+	if (!found || sodium_memcmp(pk, s->pk, 32) == 0 || crypto_sign_ed25519_pk_to_curve25519(out_x, pk) != 0)
+		return 0;
+	return 1;
+}
+
+int tcp_peer_remember(plein_site *s, const char *addr, const char *id)
+{
+	char key[320];
+	known_key(key, sizeof key, addr);
+	char *was = plein_site_local_get(s, key);
+	int same = (!was && !id) || (was && id && strcmp(was, id) == 0);
+	free(was);
+	return same ? 0 : plein_site_local_set(s, key, id);
 }
 
 int tcp_our_vector(plein_vv_entry **out, size_t *out_n, plein_site *s)

@@ -698,3 +698,297 @@ TEST(tcp_log_append_incoming_builds_on_the_verified_chain)
 	test_rmdir(da);
 	test_rmdir(db);
 }
+
+/* ---- IK: one round trip when the initiator knows the site ---- */
+
+/* A responder that keeps one address across sessions, so the initiator
+ * can remember which site answers there. Its sessions are counted: a
+ * failed IK attempt and the XX retry are two. */
+struct fixed {
+	struct event_base *base;
+	struct evconnlistener *l;
+	plein_site *s;
+	struct outcome o;          /* the responder's last session */
+	int n;                     /* its sessions done */
+	char hp[64];
+};
+
+static void fixed_done(plein_tcp_result *r, void *arg)
+{
+	struct fixed *f = arg;
+	on_done(r, &f->o);
+	f->n++;
+}
+
+static void fixed_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len, void *arg)
+{
+	struct fixed *f = arg;
+	plein_tcp_accept(evconnlistener_get_base(l), f->s, fd, NULL, fixed_done, f);
+}
+
+static void fixed_open(struct fixed *f, plein_site *to)
+{
+	int port;
+	memset(f, 0, sizeof *f);
+	f->base = event_base_new();
+	f->s = to;
+	f->l = listen_any(f->base, fixed_accept, f, f->hp, &port);
+}
+
+/* from syncs with whoever listens; wait for `nresp` responder sessions. */
+static void fixed_session(struct fixed *f, plein_site *from, struct outcome *oi, int nresp)
+{
+	memset(oi, 0, sizeof *oi);
+	memset(&f->o, 0, sizeof f->o);
+	f->n = 0;
+	if (plein_tcp_connect(f->base, from, f->hp, NULL, on_done, oi) < 0)
+		return;
+	for (int i = 0; i < 20000 && !(oi->done && f->n >= nresp); i++) {
+		event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		usleep(200);
+	}
+}
+
+static void fixed_close(struct fixed *f)
+{
+	evconnlistener_free(f->l);
+	event_base_free(f->base);
+}
+
+/* pair(), a listening at f, and b's first sync with it (XX): 0 if it worked. */
+static int fixed_pair(plein_site **a, plein_site **b, char *da, char *db, struct fixed *f, struct outcome *oi)
+{
+	if (pair(a, b, da, db, 1) < 0)
+		return -1;
+	fixed_open(f, *a);
+	fixed_session(f, *b, oi, 1);
+	return oi->rc == 0 && f->o.rc == 0 && oi->round_trips == 2 ? 0 : -1;
+}
+
+TEST(tcp_ik_second_sync_with_nothing_changed_is_one_round_trip)
+{
+	char da[256], db[256];
+	plein_site *a, *b;
+	struct fixed f;
+	struct outcome oi;
+	/* First contact: XX, handshake plus vectors. */
+	CHECK(fixed_pair(&a, &b, da, db, &f, &oi) == 0);
+	CHECK(oi.batches_in >= 1 && oi.batches_out == 1);
+	char key[128], *was;
+	snprintf(key, sizeof key, "tcp_site:%s", f.hp);
+	CHECK((was = plein_site_local_get(b, key)) != NULL && strcmp(was, a->id) == 0);
+	free(was);
+	/* Nothing changed: IK, its msg2 the only wait. */
+	fixed_session(&f, b, &oi, 1);
+	if (oi.rc)
+		printf("# %s\n", oi.error);
+	CHECK_EQ_INT(oi.rc, 0);
+	CHECK_EQ_INT(f.o.rc, 0);
+	CHECK_STR(oi.peer, a->id);
+	CHECK_STR(f.o.peer, b->id);
+	CHECK_EQ_INT(oi.batches_in + oi.batches_out, 0);
+	CHECK_EQ_INT(oi.round_trips, 1);
+	printf("# IK, nothing changed: %llu bytes out, %llu in, %u round trip\n", (unsigned long long)oi.bytes_out,
+	       (unsigned long long)oi.bytes_in, oi.round_trips);
+	CHECK(oi.bytes_out <= 512 && oi.bytes_in <= 512);
+	/* Changes both ways over IK: the batches go, the digests agree. */
+	uint64_t seq;
+	CHECK_OK(plein_db_exec(a->db, "INSERT INTO daylog(id, text) VALUES ('a2', 'nog van a')"));
+	CHECK_OK(plein_journal_seal(a, &seq));
+	CHECK_OK(plein_db_exec(b->db, "INSERT INTO daylog(id, text) VALUES ('b2', 'nog van b')"));
+	CHECK_OK(plein_journal_seal(b, &seq));
+	fixed_session(&f, b, &oi, 1);
+	CHECK_EQ_INT(oi.rc, 0);
+	CHECK_EQ_INT(f.o.rc, 0);
+	CHECK(oi.batches_in == 1 && oi.batches_out == 1 && oi.accepted == 1 && f.o.accepted == 1);
+	char ha[80], hb[80];
+	CHECK_OK(plein_digest_hex(a->db, ha));
+	CHECK_OK(plein_digest_hex(b->db, hb));
+	CHECK_STR(ha, hb);
+	fixed_close(&f);
+	plein_site_close(a);
+	plein_site_close(b);
+	test_rmdir(da);
+	test_rmdir(db);
+}
+
+TEST(tcp_ik_to_a_site_with_another_key_falls_back_to_xx)
+{
+	char da[256], db[256], dc[256];
+	plein_site *a, *b;
+	CHECK(pair(&a, &b, da, db, 1) == 0);
+	/* c is admitted too; b and c learn the roster from a. */
+	plein_site *c = test_site(dc);
+	char hex[65];
+	uint64_t seq;
+	sodium_bin2hex(hex, sizeof hex, a->pk, 32);
+	CHECK_OK(plein_site_local_set(c, "admin_pk", hex));
+	CHECK_OK(plein_db_begin(a->db));
+	CHECK_OK(plein_roster_admit(a, c->id, c->pk, "Cadzand", "branch", NULL));
+	CHECK_OK(plein_db_commit(a->db));
+	CHECK_OK(plein_journal_seal(a, &seq));
+	struct outcome oi, or;
+	session(c, a, &oi, &or);
+	CHECK_EQ_INT(oi.rc, 0);
+	struct fixed f;
+	fixed_open(&f, a);
+	fixed_session(&f, b, &oi, 1);
+	CHECK_EQ_INT(oi.rc, 0);
+	/* Now c answers at a's address: b's IK (for a's key) cannot be read
+	 * there; b forgets a, retries with XX and syncs with c. */
+	f.s = c;
+	fixed_session(&f, b, &oi, 2);
+	if (oi.rc)
+		printf("# %s\n", oi.error);
+	CHECK_EQ_INT(oi.rc, 0);
+	CHECK_STR(oi.peer, c->id);
+	CHECK_EQ_INT(f.n, 2);
+	CHECK_EQ_INT(f.o.rc, 0); /* c's second session: the XX one */
+	CHECK_EQ_INT(oi.round_trips, 3); /* the failed attempt, then XX's two */
+	char key[128], *was;
+	snprintf(key, sizeof key, "tcp_site:%s", f.hp);
+	CHECK((was = plein_site_local_get(b, key)) != NULL && strcmp(was, c->id) == 0);
+	free(was);
+	/* And the next sync is IK with c. */
+	fixed_session(&f, b, &oi, 1);
+	CHECK_EQ_INT(oi.rc, 0);
+	CHECK_EQ_INT(oi.round_trips, 1);
+	CHECK_STR(oi.peer, c->id);
+	fixed_close(&f);
+	plein_site_close(a);
+	plein_site_close(b);
+	plein_site_close(c);
+	test_rmdir(da);
+	test_rmdir(db);
+	test_rmdir(dc);
+}
+
+TEST(tcp_ik_revoked_initiator_is_refused_before_any_vector)
+{
+	char da[256], db[256];
+	plein_site *a, *b;
+	struct fixed f;
+	struct outcome oi;
+	CHECK(fixed_pair(&a, &b, da, db, &f, &oi) == 0);
+	CHECK_OK(plein_db_begin(a->db));
+	CHECK_OK(plein_roster_revoke(a, b->id, NULL));
+	CHECK_OK(plein_db_commit(a->db));
+	uint64_t seq;
+	CHECK_OK(plein_db_exec(a->db, "INSERT INTO daylog(id, text) VALUES ('a2', 'geheim')"));
+	CHECK_OK(plein_journal_seal(a, &seq));
+	/* b still remembers a: IK, and a's msg2 carries only REFUSED. */
+	fixed_session(&f, b, &oi, 1);
+	CHECK_EQ_INT(oi.rc, PLEIN_EREJECT);
+	CHECK(strstr(oi.error, "refused this site") && strstr(oi.error, "was revoked"));
+	CHECK_EQ_INT(f.o.rc, PLEIN_EREJECT);
+	CHECK_EQ_INT(f.o.batches_out + oi.batches_in, 0);
+	/* What b received is msg2 alone: 2 length bytes, e (32), then the
+	 * payload (a's key, the flag, the REFUSED) and its tag: no vector, no
+	 * stream header, no frame. */
+	const char *why = strstr(f.o.error, "refused an incoming peer: ");
+	CHECK(why != NULL);
+	size_t reason = strlen(why + strlen("refused an incoming peer: "));
+	CHECK_EQ_INT(oi.bytes_in, 2 + 32 + 32 + 1 + 1 + reason + 16);
+	CHECK_EQ_INT(f.o.bytes_out, oi.bytes_in);
+	fixed_close(&f);
+	plein_site_close(a);
+	plein_site_close(b);
+	test_rmdir(da);
+	test_rmdir(db);
+}
+
+/* An IK msg1 from site `as` to `to`, with an empty vector inline. */
+static void raw_ik_msg1(plein_noise *hs, plein_site *as, plein_site *to, plein_buf *wire)
+{
+	unsigned char x[32], rs[32], nid[16];
+	plein_buf pro = PLEIN_BUF_INIT, pl = PLEIN_BUF_INIT, m = PLEIN_BUF_INIT;
+	crypto_sign_ed25519_sk_to_curve25519(x, as->sk);
+	if (crypto_sign_ed25519_pk_to_curve25519(rs, to->pk) != 0)
+		memset(rs, 0, sizeof rs);
+	plein_site_network_id(as, nid);
+	plein_buf_puts(&pro, "plein-tcp/1");
+	plein_buf_put(&pro, nid, 16);
+	plein_noise_init_ik(hs, 1, pro.data, pro.len, x, rs);
+	plein_buf_put(&pl, as->pk, 32);
+	plein_buf_putc(&pl, 1);
+	plein_vv_entry none;
+	plein_msg_vector_encode(&pl, &none, 0);
+	plein_noise_write(hs, &m, pl.data, pl.len);
+	plein_buf_putc(wire, 'I');
+	hs_put(wire, &m);
+	plein_buf_free(&pro);
+	plein_buf_free(&pl);
+	plein_buf_free(&m);
+}
+
+TEST(tcp_ik_replayed_msg1_gets_no_batches)
+{
+	char da[256], db[256];
+	plein_site *a, *b;
+	CHECK(pair(&a, &b, da, db, 1) == 0);
+	struct raw r;
+	plein_noise hs;
+	plein_buf w1 = PLEIN_BUF_INIT, in = PLEIN_BUF_INIT, pl = PLEIN_BUF_INIT, tx = PLEIN_BUF_INIT, m = PLEIN_BUF_INIT;
+	plein_frame_tx ftx;
+	unsigned char ks[32], kr[32];
+	/* The real b, with an empty vector: a has batches for it, but sends
+	 * only msg2 and its stream header until b's first frame decrypts. */
+	raw_start(&r, a, 0);
+	raw_ik_msg1(&hs, b, a, &w1);
+	raw_send(&r, w1.data, w1.len);
+	raw_recv(&r, &in);
+	CHECK(in.len > 2);
+	size_t n2 = in.len > 2 ? (size_t)in.data[0] << 8 | in.data[1] : 0;
+	CHECK_EQ_INT(in.len, 2 + n2 + PLEIN_FRAME_HEADER_BYTES);
+	CHECK_EQ_INT(plein_noise_read(&hs, &pl, in.data + 2, n2), 0);
+	CHECK(plein_noise_done(&hs));
+	CHECK(pl.len > 33 && pl.data[32] == 1 && pl.data[33] == PLEIN_MSG_VECTOR); /* a's vector */
+	plein_noise_split(&hs, ks, kr);
+	plein_frame_tx_init(&ftx, &tx, ks, 1u << 20);
+	plein_msg_count_encode(&m, PLEIN_MSG_DONE, 0);
+	plein_frame_seal(&ftx, &tx, m.data, m.len, 0);
+	raw_send(&r, tx.data, tx.len);
+	plein_buf_reset(&in);
+	raw_recv(&r, &in);
+	CHECK(in.len > 100); /* proved: a's batches and its DONE came */
+	raw_end(&r);
+	CHECK(r.o.batches_out >= 1);
+	/* The same msg1 and first frame again, on a new connection. */
+	raw_start(&r, a, 0);
+	raw_send(&r, w1.data, w1.len);
+	plein_buf_reset(&in);
+	raw_recv(&r, &in);
+	n2 = in.len > 2 ? (size_t)in.data[0] << 8 | in.data[1] : 0;
+	CHECK_EQ_INT(in.len, 2 + n2 + PLEIN_FRAME_HEADER_BYTES); /* a fresh msg2, a header, nothing more */
+	raw_send(&r, tx.data, tx.len);
+	raw_spin(&r, 500);
+	CHECK(r.o.done);
+	CHECK_EQ_INT(r.o.rc, PLEIN_EREJECT);
+	CHECK(strstr(r.o.error, "does not decrypt") != NULL);
+	CHECK_EQ_INT(r.o.batches_in + r.o.batches_out, 0);
+	plein_buf_reset(&in);
+	raw_recv(&r, &in);
+	CHECK_EQ_INT(in.len, 0);
+	raw_end(&r);
+	/* A replay that sends nothing more is cut by the handshake time. */
+	raw_start(&r, a, 200);
+	raw_send(&r, w1.data, w1.len);
+	raw_spin(&r, 5000);
+	CHECK(r.o.done && strstr(r.o.error, "did not finish within"));
+	CHECK_EQ_INT(r.o.batches_out, 0);
+	raw_end(&r);
+	plein_log_ref tip;
+	CHECK_OK(plein_log_tip(&tip, plein_site_log(a), b->id));
+	CHECK_EQ_INT(tip.seq, 0);
+	plein_noise_wipe(&hs);
+	plein_frame_tx_wipe(&ftx);
+	plein_buf_free(&w1);
+	plein_buf_free(&in);
+	plein_buf_free(&pl);
+	plein_buf_free(&tx);
+	plein_buf_free(&m);
+	plein_site_close(a);
+	plein_site_close(b);
+	test_rmdir(da);
+	test_rmdir(db);
+}
