@@ -72,6 +72,16 @@ int plein_msg_count_decode(uint64_t *out, int type, const unsigned char *p, size
 void plein_msg_refused_encode(plein_buf *out, const char *why);
 int plein_msg_refused_decode(char out[PLEIN_MSG_MAX_REASON + 1], const unsigned char *p, size_t n);
 
+/* The payload of an IK handshake message (docs/tcp-sync.md §1): the
+ * sender's 32-byte ed25519 site key, a flag byte, and when the flag is 1
+ * one message (VECTOR; or REFUSED from a responder). Flag 0: nothing
+ * follows, the sender's VECTOR is its first frame. The message goes
+ * inline when it is at most room bytes: returns 1 if it did, else 0. */
+int plein_msg_hs_payload_encode(plein_buf *out, const unsigned char pk[32], const plein_buf *m, size_t room);
+/* pk: the sender's key; *m, *mn: the inline message (mn 0 for flag 0). */
+int plein_msg_hs_payload_decode(unsigned char pk[32], const unsigned char **m, size_t *mn, const unsigned char *p,
+				size_t n);
+
 /* A site id's 80 bits and back (the canonical id). */
 int plein_msg_site_pack(unsigned char out[10], const char *site);
 void plein_msg_site_unpack(char out[PLEIN_SITEID_LEN + 1], const unsigned char in[10]);

@@ -299,28 +299,17 @@ static int hs_init(struct sess *ss, int ik, const unsigned char rs[32])
 	return rc;
 }
 
-/* An IK payload: our site key, then 1 and the message, or 0 when the
- * message (a large vector) goes in the first frame instead. 1 if inline. */
-static int put_payload(struct sess *ss, plein_buf *pl, const plein_buf *m)
-{
-	int in = m->len <= HS_ROOM;
-	plein_buf_put(pl, ss->s->pk, 32);
-	plein_buf_putc(pl, in);
-	if (in)
-		plein_buf_put(pl, m->data, m->len);
-	return in;
-}
-
 /* The peer's IK payload: its site key into peer_ed (with the key the
  * handshake proved into peer_x), the message it carries into m (left
  * empty when the vector comes in the first frame). */
 static int take_payload(struct sess *ss, const plein_buf *pl, plein_buf *m)
 {
-	if (pl->len < 33 || pl->data[32] > 1 || (pl->data[32] == 1) != (pl->len > 33))
+	const unsigned char *p;
+	size_t n;
+	if (plein_msg_hs_payload_decode(ss->peer_ed, &p, &n, pl->data, pl->len) < 0)
 		return plein_fail(PLEIN_EREJECT, "%s: the handshake failed: the peer did not name its site key", ss->where);
-	memcpy(ss->peer_ed, pl->data, 32);
 	memcpy(ss->peer_x, ss->hs.rs, 32);
-	plein_buf_put(m, pl->data + 33, pl->len - 33);
+	plein_buf_put(m, p, n);
 	return 0;
 }
 
@@ -334,7 +323,7 @@ static int hs_begin(struct sess *ss)
 	int rc = hs_init(ss, ik, rs);
 	ss->state = S_HS;
 	if (rc == 0 && ik && (rc = vector_msg(ss, &m)) == 0) {
-		ss->vec_sent = put_payload(ss, &pl, &m);
+		ss->vec_sent = plein_msg_hs_payload_encode(&pl, ss->s->pk, &m, HS_ROOM);
 		plein_buf_reset(&m);
 	}
 	if (rc == 0 && ss->initiator && (rc = plein_noise_write(&ss->hs, &m, pl.data, pl.len)) == 0)
@@ -451,7 +440,7 @@ static int ik_msg1_in(struct sess *ss, const plein_buf *payload)
 	} else if ((rc = vector_msg(ss, &m)) < 0) {
 		goto done;
 	}
-	int ours_in = put_payload(ss, &pl, &m);
+	int ours_in = plein_msg_hs_payload_encode(&pl, ss->s->pk, &m, HS_ROOM);
 	if ((rc = plein_noise_write(&ss->hs, &out, pl.data, pl.len)) < 0)
 		goto done;
 	emit_hs(ss, &out);

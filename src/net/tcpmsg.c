@@ -205,3 +205,25 @@ int plein_msg_refused_decode(char out[PLEIN_MSG_MAX_REASON + 1], const unsigned 
 	out[o] = 0;
 	return 0;
 }
+
+int plein_msg_hs_payload_encode(plein_buf *out, const unsigned char pk[32], const plein_buf *m, size_t room)
+{
+	int in = m->len <= room;
+	plein_buf_put(out, pk, 32);
+	plein_buf_putc(out, in);
+	if (in)
+		plein_buf_put(out, m->data, m->len);
+	return in;
+}
+
+int plein_msg_hs_payload_decode(unsigned char pk[32], const unsigned char **m, size_t *mn, const unsigned char *p,
+				size_t n)
+{
+	/* Flag 1 with nothing after it, or 0 with something: malformed. */
+	if (n < 33 || p[32] > 1 || (p[32] == 1) != (n > 33))
+		return bad("handshake payload");
+	memcpy(pk, p, 32);
+	*m = p + 33;
+	*mn = n - 33;
+	return 0;
+}
