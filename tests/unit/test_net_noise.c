@@ -7,6 +7,7 @@
 #include "harness.h"
 #include "net_vectors.h"
 #include "plein/noise.h"
+#include "plein/tcpmsg.h"
 
 /* From the cacophony test suite (vectors/cacophony.txt, as shipped with
  * the snow and noise-c projects; the IK vector as in
@@ -145,91 +146,130 @@ TEST(noise_ik_cacophony_vector)
 	cacophony_run(&cac_ik);
 }
 
-/* plein's vector (docs/tcp-sync.md): site keys from seeds 0x49.. and
- * 0x52.., ephemeral keys 0x65.. and 0x66.., network id 0011..eeff. */
-static void plein_vector_run(plein_buf *m1, plein_buf *m2, plein_buf *m3, unsigned char hash[64],
-			     unsigned char k_i2r[32], unsigned char k_r2i[32])
+/* plein's vectors (docs/tcp-sync.md): site keys from seeds 0x49.. and
+ * 0x52.., ephemeral keys 0x65.. and 0x66.., network id 0011..eeff. XX:
+ * payloads none and the site keys; IK: each side's site key, flag 1 and
+ * the doc's vector_msg. */
+static void plein_vector_run(int pattern, plein_buf m[3], unsigned char hash[64], unsigned char k_i2r[32],
+			     unsigned char k_r2i[32])
 {
-	unsigned char seed[32], ipk[32], isk[64], rpk[32], rsk[64], ix[32], rx[32], e[32];
+	unsigned char seed[32], ipk[32], isk[64], rpk[32], rsk[64], ix[32], rx[32], rs[32], e[32];
 	memset(seed, 0x49, 32);
 	crypto_sign_seed_keypair(ipk, isk, seed);
 	memset(seed, 0x52, 32);
 	crypto_sign_seed_keypair(rpk, rsk, seed);
 	crypto_sign_ed25519_sk_to_curve25519(ix, isk);
 	crypto_sign_ed25519_sk_to_curve25519(rx, rsk);
-	plein_buf pro = PLEIN_BUF_INIT, pl = PLEIN_BUF_INIT;
+	crypto_scalarmult_base(rs, rx);
+	plein_buf pro = PLEIN_BUF_INIT, pl = PLEIN_BUF_INIT, vec = PLEIN_BUF_INIT, ipl = PLEIN_BUF_INIT, rpl = PLEIN_BUF_INIT;
 	plein_buf_puts(&pro, "plein-tcp/1");
 	unsigned char nid[16];
 	from_hex(nid, 16, "00112233445566778899aabbccddeeff");
 	plein_buf_put(&pro, nid, 16);
 	plein_noise a, b;
-	plein_noise_init(&a, 1, pro.data, pro.len, ix);
-	plein_noise_init(&b, 0, pro.data, pro.len, rx);
+	if (pattern == PLEIN_NOISE_IK) {
+		plein_noise_init_ik(&a, 1, pro.data, pro.len, ix, rs);
+		plein_noise_init_ik(&b, 0, pro.data, pro.len, rx, NULL);
+		doc_hex(&vec, "vector_msg");
+		plein_msg_hs_payload_encode(&ipl, ipk, &vec, 1024);
+		plein_msg_hs_payload_encode(&rpl, rpk, &vec, 1024);
+	} else {
+		plein_noise_init(&a, 1, pro.data, pro.len, ix);
+		plein_noise_init(&b, 0, pro.data, pro.len, rx);
+		plein_buf_put(&rpl, rpk, 32); /* msg2 */
+		plein_buf_put(&vec, ipk, 32); /* msg3 */
+	}
 	memset(e, 0x65, 32);
 	plein_noise_fix_ephemeral(&a, e);
 	memset(e, 0x66, 32);
 	plein_noise_fix_ephemeral(&b, e);
-	plein_noise_write(&a, m1, NULL, 0);
-	plein_noise_read(&b, &pl, m1->data, m1->len);
-	plein_noise_write(&b, m2, rpk, 32);
-	plein_noise_read(&a, &pl, m2->data, m2->len);
-	plein_noise_write(&a, m3, ipk, 32);
-	plein_noise_read(&b, &pl, m3->data, m3->len);
+	const plein_buf *payload[3] = { &ipl, &rpl, &vec };
+	for (int i = 0; i < a.nmsg; i++) {
+		plein_noise *w = i % 2 ? &b : &a, *r = i % 2 ? &a : &b;
+		plein_noise_write(w, &m[i], payload[i]->data, payload[i]->len);
+		plein_noise_read(r, &pl, m[i].data, m[i].len);
+	}
 	memcpy(hash, a.h, 64);
 	unsigned char s1[32], r1[32];
 	plein_noise_split(&a, k_i2r, k_r2i);
 	plein_noise_split(&b, s1, r1);
-	if (memcmp(s1, k_r2i, 32) != 0 || memcmp(r1, k_i2r, 32) != 0)
+	if (!plein_noise_done(&b) || memcmp(s1, k_r2i, 32) != 0 || memcmp(r1, k_i2r, 32) != 0)
 		memset(hash, 0, 64); /* the sides disagree: fail below */
 	plein_buf_free(&pro);
 	plein_buf_free(&pl);
+	plein_buf_free(&vec);
+	plein_buf_free(&ipl);
+	plein_buf_free(&rpl);
+}
+
+/* The doc's "prefix+name = hex" is exactly n bytes at p. */
+static int doc_is(const char *prefix, const char *name, const unsigned char *p, size_t n)
+{
+	char full[64];
+	plein_buf d = PLEIN_BUF_INIT;
+	snprintf(full, sizeof full, "%s%s", prefix, name);
+	if (getenv("PLEIN_PRINT_VECTORS"))
+		print_hex(full, p, n);
+	int ok = doc_hex(&d, full) == 0 && d.len == n && memcmp(d.data, p, n) == 0;
+	plein_buf_free(&d);
+	return ok;
+}
+
+static void plein_vector_check(int pattern, const size_t len[3])
+{
+	plein_buf m[3] = { PLEIN_BUF_INIT, PLEIN_BUF_INIT, PLEIN_BUF_INIT };
+	unsigned char hash[64], k1[32], k2[32];
+	const char *pre = pattern == PLEIN_NOISE_IK ? "ik_" : "";
+	static const char *const names[3] = { "msg1", "msg2", "msg3" };
+	int lens = 1, msgs = 1;
+	plein_vector_run(pattern, m, hash, k1, k2);
+	for (int i = 0; i < 3; i++) {
+		lens &= m[i].len == len[i];
+		if (len[i])
+			msgs &= doc_is(pre, names[i], m[i].data, m[i].len);
+		plein_buf_free(&m[i]);
+	}
+	int keys = doc_is(pre, "handshake_hash", hash, 64) & doc_is(pre, "key_i2r", k1, 32) &
+		   doc_is(pre, "key_r2i", k2, 32);
+	CHECK(lens);
+	CHECK(msgs);
+	CHECK(keys);
 }
 
 TEST(noise_plein_vector_matches_doc)
 {
-	plein_buf m1 = PLEIN_BUF_INIT, m2 = PLEIN_BUF_INIT, m3 = PLEIN_BUF_INIT, d = PLEIN_BUF_INIT;
-	unsigned char hash[64], k1[32], k2[32];
-	plein_vector_run(&m1, &m2, &m3, hash, k1, k2);
-	if (getenv("PLEIN_PRINT_VECTORS")) {
-		print_hex("msg1", m1.data, m1.len);
-		print_hex("msg2", m2.data, m2.len);
-		print_hex("msg3", m3.data, m3.len);
-		print_hex("handshake_hash", hash, 64);
-		print_hex("key_i2r", k1, 32);
-		print_hex("key_r2i", k2, 32);
-	}
-	CHECK_EQ_INT(m1.len, 32);
-	CHECK_EQ_INT(m2.len, 128);
-	CHECK_EQ_INT(m3.len, 96);
-	CHECK(doc_hex(&d, "msg1") == 0 && d.len == m1.len && memcmp(d.data, m1.data, d.len) == 0);
-	plein_buf_reset(&d);
-	CHECK(doc_hex(&d, "msg2") == 0 && d.len == m2.len && memcmp(d.data, m2.data, d.len) == 0);
-	plein_buf_reset(&d);
-	CHECK(doc_hex(&d, "msg3") == 0 && d.len == m3.len && memcmp(d.data, m3.data, d.len) == 0);
-	plein_buf_reset(&d);
-	CHECK(doc_hex(&d, "handshake_hash") == 0 && d.len == 64 && memcmp(d.data, hash, 64) == 0);
-	plein_buf_reset(&d);
-	CHECK(doc_hex(&d, "key_i2r") == 0 && d.len == 32 && memcmp(d.data, k1, 32) == 0);
-	plein_buf_reset(&d);
-	CHECK(doc_hex(&d, "key_r2i") == 0 && d.len == 32 && memcmp(d.data, k2, 32) == 0);
-	plein_buf_free(&m1);
-	plein_buf_free(&m2);
-	plein_buf_free(&m3);
-	plein_buf_free(&d);
+	static const size_t len[3] = { 32, 128, 96 };
+	plein_vector_check(PLEIN_NOISE_XX, len);
 }
 
-/* Two parties with random keys; returns 0 if the handshake completes. */
-static int handshake(const char *pro_i, const char *pro_r, int tamper_at, int tamper_byte)
+TEST(noise_plein_ik_vector_matches_doc)
 {
-	unsigned char si[32], sr[32];
+	/* 96 + 33 + 25 and 48 + 33 + 25: e, s, the key, flag and vector. */
+	static const size_t len[3] = { 154, 106, 0 };
+	plein_vector_check(PLEIN_NOISE_IK, len);
+}
+
+/* Two parties with random keys; returns 0 if the handshake completes.
+ * ik: 1 for IK with the responder's right key, 2 with another key. */
+static int handshake_p(int ik, const char *pro_i, const char *pro_r, int tamper_at, int tamper_byte)
+{
+	unsigned char si[32], sr[32], rs[32];
 	randombytes_buf(si, 32);
 	randombytes_buf(sr, 32);
+	crypto_scalarmult_base(rs, sr);
+	if (ik == 2)
+		rs[0] ^= 1;
 	plein_noise a, b;
-	plein_noise_init(&a, 1, (const unsigned char *)pro_i, strlen(pro_i), si);
-	plein_noise_init(&b, 0, (const unsigned char *)pro_r, strlen(pro_r), sr);
+	if (ik) {
+		plein_noise_init_ik(&a, 1, (const unsigned char *)pro_i, strlen(pro_i), si, rs);
+		plein_noise_init_ik(&b, 0, (const unsigned char *)pro_r, strlen(pro_r), sr, NULL);
+	} else {
+		plein_noise_init(&a, 1, (const unsigned char *)pro_i, strlen(pro_i), si);
+		plein_noise_init(&b, 0, (const unsigned char *)pro_r, strlen(pro_r), sr);
+	}
 	plein_buf m = PLEIN_BUF_INIT, pl = PLEIN_BUF_INIT;
 	int rc = 0;
-	for (int i = 0; i < 3 && rc == 0; i++) {
+	for (int i = 0; i < a.nmsg && rc == 0; i++) {
 		plein_noise *w = i % 2 ? &b : &a, *r = i % 2 ? &a : &b;
 		plein_buf_reset(&m);
 		rc = plein_noise_write(w, &m, (const unsigned char *)"payload", 7);
@@ -238,14 +278,22 @@ static int handshake(const char *pro_i, const char *pro_r, int tamper_at, int ta
 		if (rc == 0)
 			rc = plein_noise_read(r, &pl, m.data, m.len);
 	}
+	if (rc == 0 && (!plein_noise_done(&a) || !plein_noise_done(&b)))
+		rc = -1;
 	plein_buf_free(&m);
 	plein_buf_free(&pl);
 	return rc;
 }
 
+static int handshake(const char *pro_i, const char *pro_r, int tamper_at, int tamper_byte)
+{
+	return handshake_p(0, pro_i, pro_r, tamper_at, tamper_byte);
+}
+
 TEST(noise_completes_with_same_prologue)
 {
 	CHECK_EQ_INT(handshake("net A", "net A", -1, 0), 0);
+	CHECK_EQ_INT(handshake_p(1, "net A", "net A", -1, 0), 0);
 }
 
 TEST(noise_fails_for_another_network)
@@ -253,13 +301,24 @@ TEST(noise_fails_for_another_network)
 	/* The prologue carries the network id: a site of another network
 	 * fails at the first encrypted field. */
 	CHECK_EQ_INT(handshake("net A", "net B", -1, 0), PLEIN_EREJECT);
+	CHECK_EQ_INT(handshake_p(1, "net A", "net B", -1, 0), PLEIN_EREJECT);
 }
 
 TEST(noise_fails_when_tampered)
 {
 	for (int at = 0; at < 3; at++)
-		for (int byte = 0; byte < 130; byte += 13)
+		for (int byte = 0; byte < 130; byte += 13) {
 			CHECK_EQ_INT(handshake("n", "n", at, byte), PLEIN_EREJECT);
+			if (at < 2)
+				CHECK_EQ_INT(handshake_p(1, "n", "n", at, byte), PLEIN_EREJECT);
+		}
+}
+
+TEST(noise_ik_for_another_responder_key_fails_at_the_responder)
+{
+	/* The initiator's idea of the responder's key is wrong: message 1
+	 * does not decrypt there (the session then falls back to XX). */
+	CHECK_EQ_INT(handshake_p(2, "n", "n", -1, 0), PLEIN_EREJECT);
 }
 
 TEST(noise_replayed_handshake_fails)
