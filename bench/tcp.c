@@ -8,7 +8,9 @@
  *   bytes  on the wire (both ways, handshake included) against the pack
  *          git clone makes of the same log (the compressed log)
  *   rss    peak RSS of the responder (the source) and the initiator
- *   idle   a second sync where nothing changed: bytes each way, round trips
+ *   idle   a sync where nothing changed: bytes each way, round trips; at
+ *          first contact (XX), and again to the address of the first sync,
+ *          whose site the initiator remembers (IK: the goal, 1 round trip)
  *
  * The source holds ROWS visits (4 column changes each), sealed CHUNK rows
  * per batch. Each side runs in its own process (this binary again, by
@@ -174,8 +176,9 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		die("accepting");
 }
 
-/* serve DIR PORTFILE: one session as the responder. */
-static int serve(const char *dir, const char *portfile)
+/* serve DIR PORTFILE [PORT]: one session as the responder (on PORT, or
+ * any free port). */
+static int serve(const char *dir, const char *portfile, int port)
 {
 	plein_site *s;
 	if (plein_site_open(&s, dir) < 0)
@@ -185,8 +188,11 @@ static int serve(const char *dir, const char *portfile)
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
 	struct evconnlistener *l = evconnlistener_new_bind(base, on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 4,
 							   (struct sockaddr *)&sin, sizeof sin);
+	if (!l)
+		die("listening");
 	socklen_t n = sizeof sin;
 	getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&sin, &n);
 	char tmp[4096];
@@ -237,6 +243,7 @@ struct sync_run {
 	uint64_t bytes_in, bytes_out;
 	size_t batches;
 	unsigned round_trips;
+	int port;                 /* where the responder listened */
 };
 
 static pid_t spawn(char *const argv[])
@@ -249,13 +256,15 @@ static pid_t spawn(char *const argv[])
 	return p;
 }
 
-static void one_sync(struct sync_run *out, const char *src, const char *dst, const char *tmp)
+/* One sync of dst from src, the responder on port (0: any). */
+static void one_sync(struct sync_run *out, const char *src, const char *dst, const char *tmp, int on_port)
 {
-	char portfile[4096], resfile[4200], port[32] = "";
+	char portfile[4096], resfile[4200], port[32] = "", want[32];
 	snprintf(portfile, sizeof portfile, "%s/port", tmp);
 	snprintf(resfile, sizeof resfile, "%s/result", tmp);
+	snprintf(want, sizeof want, "%d", on_port);
 	unlink(portfile);
-	char *sargv[] = { "bench_tcp", "serve", (char *)src, portfile, NULL };
+	char *sargv[] = { "bench_tcp", "serve", (char *)src, portfile, want, NULL };
 	pid_t ps = spawn(sargv);
 	for (int i = 0; i < 2000; i++) {
 		FILE *f = fopen(portfile, "r");
@@ -267,6 +276,7 @@ static void one_sync(struct sync_run *out, const char *src, const char *dst, con
 		}
 		usleep(5000);
 	}
+	out->port = atoi(port);
 	double t0 = now();
 	char *pargv[] = { "bench_tcp", "pull", (char *)dst, port, resfile, NULL };
 	pid_t pp = spawn(pargv);
@@ -318,7 +328,7 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0)
 		return 2;
 	if (argc >= 4 && strcmp(argv[1], "serve") == 0)
-		return serve(argv[2], argv[3]);
+		return serve(argv[2], argv[3], argc >= 5 ? atoi(argv[4]) : 0);
 	if (argc >= 5 && strcmp(argv[1], "pull") == 0)
 		return pull(argv[2], argv[3], argv[4]);
 	int rows = argc > 1 ? atoi(argv[1]) : 25000;
@@ -338,7 +348,8 @@ int main(int argc, char **argv)
 	printf("(made in %.1f s)\n", now() - t_make);
 	fflush(stdout);
 	double t_tcp[MAXRUNS], t_git[MAXRUNS], ratio[MAXRUNS];
-	struct sync_run r, idle;
+	struct sync_run r, idle_xx, idle;
+	int first_port = 0;
 	long pack = 0;
 	char ds[65], dd[65];
 	for (int k = 0; k < runs; k++) {
@@ -349,8 +360,10 @@ int main(int argc, char **argv)
 		/* Alternate which goes first. */
 		for (int pass = 0; pass < 2; pass++) {
 			if ((pass == 0) == (k % 2 == 0)) {
-				one_sync(&r, src, dst, tmp);
+				one_sync(&r, src, dst, tmp, 0);
 				t_tcp[k] = r.secs;
+				if (k == 0)
+					first_port = r.port;
 			} else {
 				char cmd[10000];
 				snprintf(cmd, sizeof cmd, "git clone -q --bare --mirror 'file://%s' '%s'", log, clone);
@@ -367,8 +380,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench_tcp: the pulled site's digest differs from the source's\n");
 			return 2;
 		}
-		if (k == 0)
-			one_sync(&idle, src, dst, tmp);
+		if (k == 0) {
+			one_sync(&idle_xx, src, dst, tmp, 0);      /* a new address: XX */
+			one_sync(&idle, src, dst, tmp, first_port); /* the site it knows: IK */
+		}
 	}
 	uint64_t wire = r.bytes_in + r.bytes_out;
 	printf("tcp sync   %.3f s (median), %zu batches, %.0f column changes/s\n", median(t_tcp, runs), r.batches,
@@ -378,11 +393,16 @@ int main(int argc, char **argv)
 	printf("wire       %" PRIu64 " bytes (in %" PRIu64 ", out %" PRIu64 "); git's pack %ld bytes; ratio %.3f\n", wire,
 	       r.bytes_in, r.bytes_out, pack, (double)wire / (double)pack);
 	printf("peak RSS   responder %ld KiB, initiator %ld KiB\n", r.rss_serve, r.rss_pull);
-	printf("no change  %" PRIu64 " bytes out, %" PRIu64 " in, %u round trips (handshake included)\n", idle.bytes_out,
-	       idle.bytes_in, idle.round_trips);
+	printf("no change  %" PRIu64 " bytes out, %" PRIu64 " in, %u round trip(s), handshake included (IK: a known site)\n",
+	       idle.bytes_out, idle.bytes_in, idle.round_trips);
+	printf("           %" PRIu64 " bytes out, %" PRIu64 " in, %u round trips at first contact (XX)\n", idle_xx.bytes_out,
+	       idle_xx.bytes_in, idle_xx.round_trips);
 	printf("RESULT tcp_over_git_clone %.3f\nRESULT wire_over_pack %.3f\nRESULT rss_responder_kib %ld\n"
-	       "RESULT rss_initiator_kib %ld\nRESULT idle_bytes_out %" PRIu64 "\nRESULT idle_bytes_in %" PRIu64 "\n",
-	       median(ratio, runs), (double)wire / (double)pack, r.rss_serve, r.rss_pull, idle.bytes_out, idle.bytes_in);
+	       "RESULT rss_initiator_kib %ld\nRESULT idle_bytes_out %" PRIu64 "\nRESULT idle_bytes_in %" PRIu64 "\n"
+	       "RESULT idle_round_trips %u\nRESULT idle_xx_bytes_out %" PRIu64 "\nRESULT idle_xx_bytes_in %" PRIu64 "\n"
+	       "RESULT idle_xx_round_trips %u\n",
+	       median(ratio, runs), (double)wire / (double)pack, r.rss_serve, r.rss_pull, idle.bytes_out, idle.bytes_in,
+	       idle.round_trips, idle_xx.bytes_out, idle_xx.bytes_in, idle_xx.round_trips);
 	char rm[200];
 	snprintf(rm, sizeof rm, "rm -rf '%s'", tmp);
 	return system(rm) == 0 ? 0 : 2;
