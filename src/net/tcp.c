@@ -258,6 +258,9 @@ static void hs_fired(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	enter(ss);
+	/* No answer to IK at all: the next sync starts with XX. */
+	if (ss->ik && ss->initiator && ss->hs.step == 1)
+		tcp_peer_remember(ss->s, ss->addr, NULL);
 	finish(ss, plein_fail(PLEIN_ERR, "%s: the handshake did not finish within %d s", ss->where,
 			      ss->lim.handshake_ms / 1000));
 	leave(ss);

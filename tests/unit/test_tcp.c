@@ -897,8 +897,9 @@ TEST(tcp_ik_revoked_initiator_is_refused_before_any_vector)
 	test_rmdir(db);
 }
 
-/* An IK msg1 from site `as` to `to`, with an empty vector inline. */
-static void raw_ik_msg1(plein_noise *hs, plein_site *as, plein_site *to, plein_buf *wire)
+/* An IK msg1 from site `as` to `to`, with an empty vector inline (or,
+ * flag 0, to come in the first frame). */
+static void raw_ik_msg1_flag(plein_noise *hs, plein_site *as, plein_site *to, plein_buf *wire, int inline_vector)
 {
 	unsigned char x[32], rs[32], nid[16];
 	plein_buf pro = PLEIN_BUF_INIT, pl = PLEIN_BUF_INIT, m = PLEIN_BUF_INIT;
@@ -910,9 +911,10 @@ static void raw_ik_msg1(plein_noise *hs, plein_site *as, plein_site *to, plein_b
 	plein_buf_put(&pro, nid, 16);
 	plein_noise_init_ik(hs, 1, pro.data, pro.len, x, rs);
 	plein_buf_put(&pl, as->pk, 32);
-	plein_buf_putc(&pl, 1);
+	plein_buf_putc(&pl, inline_vector);
 	plein_vv_entry none;
-	plein_msg_vector_encode(&pl, &none, 0);
+	if (inline_vector)
+		plein_msg_vector_encode(&pl, &none, 0);
 	plein_noise_write(hs, &m, pl.data, pl.len);
 	plein_buf_putc(wire, 'I');
 	hs_put(wire, &m);
@@ -921,58 +923,90 @@ static void raw_ik_msg1(plein_noise *hs, plein_site *as, plein_site *to, plein_b
 	plein_buf_free(&m);
 }
 
+/* Play IK initiator `as` against responder r: msg1 (flag as given) out
+ * as *wire; 0 if exactly msg2 and a stream header came back, msg2
+ * decrypted (its payload in *pl) and *tx is ready for our frames. */
+static int raw_ik_open(struct raw *r, plein_site *as, plein_site *to, int flag, plein_buf *wire, plein_buf *pl,
+		       plein_frame_tx *ftx, plein_buf *tx)
+{
+	plein_noise hs;
+	plein_buf in = PLEIN_BUF_INIT;
+	unsigned char ks[32], kr[32];
+	raw_ik_msg1_flag(&hs, as, to, wire, flag);
+	raw_send(r, wire->data, wire->len);
+	raw_recv(r, &in);
+	size_t n2 = in.len > 2 ? (size_t)in.data[0] << 8 | in.data[1] : 0;
+	int rc = in.len == 2 + n2 + PLEIN_FRAME_HEADER_BYTES ? plein_noise_read(&hs, pl, in.data + 2, n2) : -1;
+	if (rc == 0) {
+		plein_noise_split(&hs, ks, kr);
+		plein_frame_tx_init(ftx, tx, ks, 1u << 20);
+	}
+	plein_noise_wipe(&hs);
+	plein_buf_free(&in);
+	return rc;
+}
+
+/* What an IK client test uses, and its end. */
+struct ik_client {
+	plein_buf w1, in, pl, tx, m; /* msg1 on the wire, what came, msg2's payload, our frames, a message */
+	plein_frame_tx ftx;
+};
+
+static void ik_client_end(struct ik_client *c, plein_site *a, plein_site *b, const char *da, const char *db)
+{
+	plein_frame_tx_wipe(&c->ftx);
+	plein_buf_free(&c->w1);
+	plein_buf_free(&c->in);
+	plein_buf_free(&c->pl);
+	plein_buf_free(&c->tx);
+	plein_buf_free(&c->m);
+	plein_site_close(a);
+	plein_site_close(b);
+	test_rmdir(da);
+	test_rmdir(db);
+}
+
 TEST(tcp_ik_replayed_msg1_gets_no_batches)
 {
 	char da[256], db[256];
 	plein_site *a, *b;
 	CHECK(pair(&a, &b, da, db, 1) == 0);
 	struct raw r;
-	plein_noise hs;
-	plein_buf w1 = PLEIN_BUF_INIT, in = PLEIN_BUF_INIT, pl = PLEIN_BUF_INIT, tx = PLEIN_BUF_INIT, m = PLEIN_BUF_INIT;
-	plein_frame_tx ftx;
-	unsigned char ks[32], kr[32];
+	struct ik_client c;
+	memset(&c, 0, sizeof c); /* empty buffers */
 	/* The real b, with an empty vector: a has batches for it, but sends
 	 * only msg2 and its stream header until b's first frame decrypts. */
 	raw_start(&r, a, 0);
-	raw_ik_msg1(&hs, b, a, &w1);
-	raw_send(&r, w1.data, w1.len);
-	raw_recv(&r, &in);
-	CHECK(in.len > 2);
-	size_t n2 = in.len > 2 ? (size_t)in.data[0] << 8 | in.data[1] : 0;
-	CHECK_EQ_INT(in.len, 2 + n2 + PLEIN_FRAME_HEADER_BYTES);
-	CHECK_EQ_INT(plein_noise_read(&hs, &pl, in.data + 2, n2), 0);
-	CHECK(plein_noise_done(&hs));
-	CHECK(pl.len > 33 && pl.data[32] == 1 && pl.data[33] == PLEIN_MSG_VECTOR); /* a's vector */
-	plein_noise_split(&hs, ks, kr);
-	plein_frame_tx_init(&ftx, &tx, ks, 1u << 20);
-	plein_msg_count_encode(&m, PLEIN_MSG_DONE, 0);
-	plein_frame_seal(&ftx, &tx, m.data, m.len, 0);
-	raw_send(&r, tx.data, tx.len);
-	plein_buf_reset(&in);
-	raw_recv(&r, &in);
-	CHECK(in.len > 100); /* proved: a's batches and its DONE came */
+	CHECK_OK(raw_ik_open(&r, b, a, 1, &c.w1, &c.pl, &c.ftx, &c.tx));
+	CHECK(c.pl.len > 33 && c.pl.data[32] == 1 && c.pl.data[33] == PLEIN_MSG_VECTOR); /* a's vector */
+	plein_msg_count_encode(&c.m, PLEIN_MSG_DONE, 0);
+	plein_frame_seal(&c.ftx, &c.tx, c.m.data, c.m.len, 0);
+	raw_send(&r, c.tx.data, c.tx.len);
+	plein_buf_reset(&c.in);
+	raw_recv(&r, &c.in);
+	CHECK(c.in.len > 100); /* proved: a's batches and its DONE came */
 	raw_end(&r);
 	CHECK(r.o.batches_out >= 1);
 	/* The same msg1 and first frame again, on a new connection. */
 	raw_start(&r, a, 0);
-	raw_send(&r, w1.data, w1.len);
-	plein_buf_reset(&in);
-	raw_recv(&r, &in);
-	n2 = in.len > 2 ? (size_t)in.data[0] << 8 | in.data[1] : 0;
-	CHECK_EQ_INT(in.len, 2 + n2 + PLEIN_FRAME_HEADER_BYTES); /* a fresh msg2, a header, nothing more */
-	raw_send(&r, tx.data, tx.len);
+	raw_send(&r, c.w1.data, c.w1.len);
+	plein_buf_reset(&c.in);
+	raw_recv(&r, &c.in);
+	size_t n2 = c.in.len > 2 ? (size_t)c.in.data[0] << 8 | c.in.data[1] : 0;
+	CHECK_EQ_INT(c.in.len, 2 + n2 + PLEIN_FRAME_HEADER_BYTES); /* a fresh msg2, a header, nothing more */
+	raw_send(&r, c.tx.data, c.tx.len);
 	raw_spin(&r, 500);
 	CHECK(r.o.done);
 	CHECK_EQ_INT(r.o.rc, PLEIN_EREJECT);
 	CHECK(strstr(r.o.error, "does not decrypt") != NULL);
 	CHECK_EQ_INT(r.o.batches_in + r.o.batches_out, 0);
-	plein_buf_reset(&in);
-	raw_recv(&r, &in);
-	CHECK_EQ_INT(in.len, 0);
+	plein_buf_reset(&c.in);
+	raw_recv(&r, &c.in);
+	CHECK_EQ_INT(c.in.len, 0);
 	raw_end(&r);
 	/* A replay that sends nothing more is cut by the handshake time. */
 	raw_start(&r, a, 200);
-	raw_send(&r, w1.data, w1.len);
+	raw_send(&r, c.w1.data, c.w1.len);
 	raw_spin(&r, 5000);
 	CHECK(r.o.done && strstr(r.o.error, "did not finish within"));
 	CHECK_EQ_INT(r.o.batches_out, 0);
@@ -980,15 +1014,46 @@ TEST(tcp_ik_replayed_msg1_gets_no_batches)
 	plein_log_ref tip;
 	CHECK_OK(plein_log_tip(&tip, plein_site_log(a), b->id));
 	CHECK_EQ_INT(tip.seq, 0);
+	ik_client_end(&c, a, b, da, db);
+}
+
+TEST(tcp_ik_vector_too_large_for_the_handshake_comes_in_the_first_frame)
+{
+	char da[256], db[256];
+	plein_site *a, *b;
+	CHECK(pair(&a, &b, da, db, 1) == 0);
+	struct raw r;
+	plein_noise hs;
+	struct ik_client c;
+	memset(&c, 0, sizeof c); /* empty buffers */
+	/* b's msg1 says (flag 0) that its vector is its first frame: a
+	 * answers msg2 and its header, then waits for it. */
+	raw_start(&r, a, 0);
+	CHECK_OK(raw_ik_open(&r, b, a, 0, &c.w1, &c.pl, &c.ftx, &c.tx));
+	plein_vv_entry none;
+	plein_msg_vector_encode(&c.m, &none, 0);
+	plein_frame_seal(&c.ftx, &c.tx, c.m.data, c.m.len, 0);
+	plein_buf_reset(&c.m);
+	plein_msg_count_encode(&c.m, PLEIN_MSG_DONE, 0);
+	plein_frame_seal(&c.ftx, &c.tx, c.m.data, c.m.len, 0);
+	raw_send(&r, c.tx.data, c.tx.len);
+	plein_buf_reset(&c.in);
+	raw_recv(&r, &c.in);
+	CHECK(c.in.len > 100); /* a's batches and DONE */
+	raw_end(&r);
+	CHECK_STR(r.o.peer, b->id);
+	CHECK(r.o.batches_out >= 1);
+	/* A flag other than 0 or 1 is malformed: refused, nothing sent. */
+	plein_buf_reset(&c.w1);
 	plein_noise_wipe(&hs);
-	plein_frame_tx_wipe(&ftx);
-	plein_buf_free(&w1);
-	plein_buf_free(&in);
-	plein_buf_free(&pl);
-	plein_buf_free(&tx);
-	plein_buf_free(&m);
-	plein_site_close(a);
-	plein_site_close(b);
-	test_rmdir(da);
-	test_rmdir(db);
+	raw_start(&r, a, 0);
+	raw_ik_msg1_flag(&hs, b, a, &c.w1, 2);
+	raw_send(&r, c.w1.data, c.w1.len);
+	plein_buf_reset(&c.in);
+	raw_recv(&r, &c.in);
+	CHECK_EQ_INT(c.in.len, 0);
+	CHECK(r.o.done && r.o.rc == PLEIN_EREJECT && strstr(r.o.error, "did not name its site key"));
+	raw_end(&r);
+	plein_noise_wipe(&hs);
+	ik_client_end(&c, a, b, da, db);
 }
