@@ -18,7 +18,7 @@
  * the digest. Created before migrations so a migration may rely on them. */
 static const char core_ddl[] =
 	"CREATE TABLE IF NOT EXISTS plein_local ("
-	"  key   TEXT PRIMARY KEY,"   /* network_id, network_name, site_id, ... */
+	"  key   TEXT PRIMARY KEY,"   /* network_id, network_name, site_id, tcp_site:HOST:PORT (docs/tcp-sync.md), ... */
 	"  value ANY"
 	");"
 	"CREATE TABLE IF NOT EXISTS plein_clock ("
