@@ -3,6 +3,7 @@
 #ifndef PLEIN_HTTP_INTERNAL_H
 #define PLEIN_HTTP_INTERNAL_H
 
+#include <sqlite3.h>
 #include <sys/queue.h>
 
 #include <event2/http.h>
@@ -51,12 +52,19 @@ void http_cache_put(http_req *r, http_cache *c, const char *key, const plein_buf
 /* --- replies (server.c) --------------------------------------------- */
 void http_reply(http_req *r, int status, const char *content_type, const void *data, size_t len);
 void http_reply_json(http_req *r, int status, plein_buf *body);
-/* {"id": id} with 201 Created. */
-void http_reply_created(http_req *r, const char *id);
+/* {key: value} as the whole reply, e.g. {"error": "..."}. */
+void http_reply_field(http_req *r, int status, const char *key, const char *value);
 /* Seal what the request wrote and tell the daemon (opts->on_write). */
 void http_after_write(http_req *r);
 
-/* --- input (request.c) ---------------------------------------------- */
+/* --- input and the common replies (request.c) ------------------------ */
+/* No query parameters: for http_query_check. */
+extern const char *const http_no_params[];
+/* After a listing: reply its rows as a JSON array when rc is 0; returns rc. */
+int http_reply_rows(http_req *r, int rc, sqlite3_stmt *st);
+/* After a write that made record id: when rc is 0, seal and tell the
+ * daemon (http_after_write), reply {"id": id} with 201; returns rc. */
+int http_created(http_req *r, int rc, const char *id);
 /* Only the query parameters named in allowed (NULL-terminated), each at
  * most once unless listed in repeatable; PLEIN_EINVAL otherwise. */
 int http_query_check(http_req *r, const char *const *allowed, const char *const *repeatable);

@@ -107,32 +107,23 @@ void http_reply_json(http_req *r, int status, plein_buf *body)
 	http_reply(r, status, "application/json; charset=utf-8", body->data ? body->data : (unsigned char *)"", body->len);
 }
 
-static void reply_error(http_req *r, int status, const char *msg)
+void http_reply_field(http_req *r, int status, const char *key, const char *value)
 {
 	plein_buf b = PLEIN_BUF_INIT;
 	plein_json j;
 	plein_json_init(&j, &b);
 	plein_json_obj_begin(&j);
-	plein_json_key(&j, "error");
-	plein_json_str(&j, msg);
+	plein_json_key(&j, key);
+	plein_json_str(&j, value);
 	plein_json_obj_end(&j);
 	plein_buf_putc(&b, '\n');
 	http_reply_json(r, status, &b);
 	plein_buf_free(&b);
 }
 
-void http_reply_created(http_req *r, const char *id)
+static void reply_error(http_req *r, int status, const char *msg)
 {
-	plein_buf b = PLEIN_BUF_INIT;
-	plein_json j;
-	plein_json_init(&j, &b);
-	plein_json_obj_begin(&j);
-	plein_json_key(&j, "id");
-	plein_json_str(&j, id);
-	plein_json_obj_end(&j);
-	plein_buf_putc(&b, '\n');
-	http_reply_json(r, 201, &b);
-	plein_buf_free(&b);
+	http_reply_field(r, status, "error", msg);
 }
 
 void http_after_write(http_req *r)
