@@ -382,6 +382,9 @@ t "GET /status is 'plein status --json'"
 api GET /api/v1/status
 same "$body" "$(pa status --json)"
 
+t "GET /status counts the conflicts 'plein conflicts' lists (none here)"
+same "$(printf '%s' "$body" | pyj "d['conflicts']")" "$(pa conflicts --json | pyj "len(d)")"
+
 t "the log rebuilds the same state (verify)"
 ok_if sh -c "'$PLEIN' -C '$TMP/a' verify >/dev/null"
 
