@@ -1,6 +1,7 @@
 /* The schedule: rules + exceptions -> occurrences in local and UTC time.
  * Every site computes the same occurrences from the same rows, so nothing
  * here is stored but the rules and exceptions themselves. */
+#include "plein/now.h"
 #include "plein/schedule.h"
 
 #include <stdarg.h>
@@ -622,7 +623,7 @@ static int check_times(const char *start, const char *end)
 static void today_in(char out[11], const char *tz)
 {
 	struct tm l;
-	if (plein_tz_utc_to_local(zone(tz), (int64_t)time(NULL), &l) < 0) {
+	if (plein_tz_utc_to_local(zone(tz), plein_now(), &l) < 0) {
 		plein_today(out);
 		return;
 	}
