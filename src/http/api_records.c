@@ -103,15 +103,30 @@ int api_referral_show(http_req *r)
 	return rc;
 }
 
-/* After a change of one record: {"id": ..., more keys from extra}. */
+/* The reply after a change of the record r->id: {"id": ..., then the keys
+ * the caller adds between record_begin and record_reply}. */
+static void record_begin(http_req *r, plein_json *j, plein_buf *out)
+{
+	plein_json_init(j, out);
+	plein_json_obj_begin(j);
+	plein_json_key(j, "id");
+	plein_json_str(j, r->id);
+}
+
+static void record_reply(http_req *r, plein_json *j, plein_buf *out)
+{
+	plein_json_obj_end(j);
+	plein_buf_putc(out, '\n');
+	http_reply_json(r, 200, out);
+	plein_buf_free(out);
+}
+
+/* {"id", "status"[, "promoted": [ids, from promoted's lines]]}. */
 static void reply_changed(http_req *r, const char *status, const plein_buf *promoted)
 {
 	plein_buf out = PLEIN_BUF_INIT;
 	plein_json j;
-	plein_json_init(&j, &out);
-	plein_json_obj_begin(&j);
-	plein_json_key(&j, "id");
-	plein_json_str(&j, r->id);
+	record_begin(r, &j, &out);
 	plein_json_key(&j, "status");
 	plein_json_str(&j, status);
 	if (promoted) {
@@ -126,10 +141,7 @@ static void reply_changed(http_req *r, const char *status, const plein_buf *prom
 		free(copy);
 		plein_json_arr_end(&j);
 	}
-	plein_json_obj_end(&j);
-	plein_buf_putc(&out, '\n');
-	http_reply_json(r, 200, &out);
-	plein_buf_free(&out);
+	record_reply(r, &j, &out);
 }
 
 int api_referral_status(http_req *r)
@@ -157,10 +169,7 @@ int api_referral_attempt(http_req *r)
 	http_after_write(r);
 	plein_buf out = PLEIN_BUF_INIT;
 	plein_json j;
-	plein_json_init(&j, &out);
-	plein_json_obj_begin(&j);
-	plein_json_key(&j, "id");
-	plein_json_str(&j, r->id);
+	record_begin(r, &j, &out);
 	plein_json_key(&j, "attempts");
 	plein_json_int(&j, attempts);
 	plein_json_key(&j, "max_attempts");
@@ -168,10 +177,7 @@ int api_referral_attempt(http_req *r)
 		plein_json_int(&j, max);
 	else
 		plein_json_null(&j);
-	plein_json_obj_end(&j);
-	plein_buf_putc(&out, '\n');
-	http_reply_json(r, 200, &out);
-	plein_buf_free(&out);
+	record_reply(r, &j, &out);
 	return 0;
 }
 
