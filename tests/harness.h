@@ -50,13 +50,15 @@ extern char test_msg[1024];
 				__FILE__, __LINE__, #a, va_, #b, vb_);      \
 	} while (0)
 
+/* Long strings (a whole document) do not fit test_msg, so a failure
+ * shows where they first differ and a bounded stretch of each from there. */
 #define CHECK_STR(a, b)                                                     \
 	do {                                                                \
 		const char *sa_ = (a), *sb_ = (b);                          \
-		if (!sa_ || !sb_ || strcmp(sa_, sb_) != 0)                  \
-			FAIL_AT("%s:%d: %s is \"%s\", expected \"%s\"",     \
-				__FILE__, __LINE__, #a, sa_ ? sa_ : "(null)", \
-				sb_ ? sb_ : "(null)");                      \
+		if (!sa_ || !sb_ || strcmp(sa_, sb_) != 0) {                \
+			test_str_differ(__FILE__, __LINE__, #a, sa_, sb_);  \
+			return;                                             \
+		}                                                           \
 	} while (0)
 
 /* CHECK_OK(expr): a plein call returned 0; prints the plein error if not. */
@@ -70,12 +72,36 @@ extern char test_msg[1024];
 
 int run_tests(void);
 #define RUN_TESTS() run_tests()
+/* CHECK_STR's failure message into test_msg. */
+void test_str_differ(const char *file, int line, const char *expr, const char *a, const char *b);
 
 #ifdef TEST_HARNESS_MAIN
 struct test_case test_cases[MAX_TESTS];
 int test_count;
 int test_failed_now;
 char test_msg[1024];
+
+/* How much of each string a CHECK_STR failure shows. */
+#define TEST_STR_SHOWN 200
+
+void test_str_differ(const char *file, int line, const char *expr, const char *a, const char *b)
+{
+	size_t at = 0;
+	test_failed_now = 1;
+	if (!a || !b) {
+		snprintf(test_msg, sizeof test_msg, "%s:%d: %s is %s%s%s, expected %s%s%s", file, line, expr, a ? "\"" : "",
+			 a ? a : "(null)", a ? "\"" : "", b ? "\"" : "", b ? b : "(null)", b ? "\"" : "");
+		return;
+	}
+	while (a[at] && a[at] == b[at])
+		at++;
+	/* Start a little before the difference, so it shows in context. */
+	size_t from = at > 20 ? at - 20 : 0;
+	snprintf(test_msg, sizeof test_msg, "%s:%d: %s differs at byte %zu (of %zu, expected %zu): \"%s%.*s%s\", expected \"%s%.*s%s\"",
+		 file, line, expr, at, strlen(a), strlen(b), from ? "..." : "", TEST_STR_SHOWN, a + from,
+		 strlen(a + from) > TEST_STR_SHOWN ? "..." : "", from ? "..." : "", TEST_STR_SHOWN, b + from,
+		 strlen(b + from) > TEST_STR_SHOWN ? "..." : "");
+}
 
 int run_tests(void)
 {

@@ -31,8 +31,4 @@ int plein_erase_apply(plein_site *s, size_t *out_purged);
  * prune) what is left, whose batches did not arrive. */
 int plein_erase_accept(plein_site *s, const char *key, int final);
 
-/* "Now" for retention, in ms since 1970: $PLEIN_NOW when set (seconds
- * since 1970, or YYYY-MM-DD for noon UTC that day), else the clock. */
-int64_t plein_erase_now_ms(void);
-
 #endif

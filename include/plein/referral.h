@@ -39,9 +39,6 @@ int plein_referral_suggest_unreachable(const char *status, int64_t attempts, int
  * ("2026-11-24T13:05:00Z", fractions allowed): 0, or PLEIN_EINVAL. */
 int plein_referral_local_day(char out[11], const char *utc);
 
-/* Today for --due: $PLEIN_TODAY (YYYY-MM-DD, for tests and demos) when
- * set, else today in Europe/Amsterdam. Fails when PLEIN_TODAY is no date. */
-int plein_referral_today(char out[11]);
 /* plein.conf referral.stale_days (0..PLEIN_REFERRAL_STALE_DAYS_MAX),
  * default PLEIN_REFERRAL_STALE_DAYS; a bad value is refused. */
 int plein_referral_stale_days(plein_site *s, int *out);

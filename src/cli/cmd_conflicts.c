@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "commands.h"
+#include "plein/conflicts.h"
 #include "plein/error.h"
 #include "plein/signup.h"
 
@@ -18,26 +19,8 @@
 	" coalesce(" pfx "_r.name, plein_siteid(" pfx "_k.pk)) AS " site ","                    \
 	" strftime('%Y-%m-%dT%H:%M:%SZ', (c." pfx "_hlc >> 16) / 1000, 'unixepoch') AS " at ","
 
-#define FROM                                                                                    \
-	" FROM plein_conflict c"                                                                \
-	" JOIN plein_sync_table t ON t.tid = c.tid"                                             \
-	" JOIN plein_sync_column col ON col.tbl = t.name AND col.cid = c.cid"                   \
-	" JOIN plein_site_ref kept_k ON kept_k.n = c.kept_site"                                 \
-	" JOIN plein_site_ref lost_k ON lost_k.n = c.lost_site"                                 \
-	" LEFT JOIN roster kept_r ON kept_r.pk = lower(hex(kept_k.pk))"                         \
-	" LEFT JOIN roster lost_r ON lost_r.pk = lower(hex(lost_k.pk))"                         \
-	" WHERE c.shown"
 #define ORDER " ORDER BY max(c.kept_hlc, c.lost_hlc) DESC, t.name, c.id, col.name, c.lost_hlc"
 
-/* Sign-ups booked at a site that did not know of earlier bookings
- * elsewhere, and now waitlisted by the rule every site applies. Nothing
- * personal: the sign-up's id, the occurrence, the site that booked. */
-#define OVERBOOKED_FROM                                                                         \
-	" FROM signup_place p"                                                                  \
-	" LEFT JOIN schedule_rule ru ON ru.id = p.rule_id"                                      \
-	" LEFT JOIN offering o ON o.id = ru.offering_id"                                        \
-	" LEFT JOIN roster b ON b.pk = lower(hex(p.queued_by))"                                 \
-	" WHERE p.written = 'booked' AND p.status = 'waitlisted'"
 #define BOOKED_BY " coalesce(b.name, plein_siteid(p.queued_by))"
 #define BOOKED_AT " strftime('%Y-%m-%dT%H:%M:%SZ', (p.queued_hlc >> 16) / 1000, 'unixepoch')"
 #define OVERBOOKED_ORDER " p.occurrence_date, p.rule_id, p.position"
@@ -46,12 +29,12 @@ static const char *const sql_people =
 	"SELECT t.name AS tabel, c.id AS record, col.name AS veld,"
 	SIDE("kept", "'(leeg)'", "bewaard", "door", "op")
 	SIDE("lost", "'(leeg)'", "vervallen", "door", "op")
-	" c.noticed_at AS opgemerkt" FROM ORDER;
+	" c.noticed_at AS opgemerkt" PLEIN_CONFLICT_FROM ORDER;
 
 static const char *const sql_overbooked_people =
 	"SELECT o.title AS activiteit, p.occurrence_date AS datum, p.capacity AS plaatsen, p.id AS aanmelding,"
 	BOOKED_BY " AS \"geboekt bij\"," BOOKED_AT " AS op, 'wachtlijst ' || p.position AS nu"
-	OVERBOOKED_FROM " ORDER BY" OVERBOOKED_ORDER;
+	PLEIN_OVERBOOKED_FROM " ORDER BY" OVERBOOKED_ORDER;
 
 /* JSON: one array. An overbooked sign-up is a conflict of signup.status:
  * 'booked' as written fell away, 'waitlisted' is kept by the rule (no
@@ -64,11 +47,11 @@ static const char *const sql_json =
 	" t.name AS \"table\", c.id AS id, col.name AS \"column\","
 	SIDE("kept", "NULL", "kept", "kept_by", "kept_at")
 	SIDE("lost", "NULL", "lost", "lost_by", "lost_at")
-	" c.noticed_at AS noticed_at, NULL AS rule_id, NULL AS occurrence_date, NULL AS capacity, NULL AS position" FROM
+	" c.noticed_at AS noticed_at, NULL AS rule_id, NULL AS occurrence_date, NULL AS capacity, NULL AS position" PLEIN_CONFLICT_FROM
 	" UNION ALL "
 	"SELECT 1, NULL, p.occurrence_date, p.rule_id, p.position, NULL,"
 	" 'signup', p.id, 'status', 'waitlisted', NULL, NULL, 'booked'," BOOKED_BY "," BOOKED_AT ", NULL,"
-	" p.rule_id, p.occurrence_date, p.capacity, p.position" OVERBOOKED_FROM
+	" p.rule_id, p.occurrence_date, p.capacity, p.position" PLEIN_OVERBOOKED_FROM
 	") ORDER BY part, k1 DESC, k2, k3, k4, k5";
 
 int cmd_conflicts(cli_ctx *ctx)
@@ -85,7 +68,7 @@ int cmd_conflicts(cli_ctx *ctx)
 	sqlite3_stmt *st = plein_db_stmt(s->db, cli_json(ctx) ? sql_json : sql_people);
 	if (!st || (rc = cli_print_rows(ctx, st)) < 0 || cli_json(ctx))
 		return st ? rc : PLEIN_ERR;
-	if ((rc = plein_db_int(s->db, &over, "SELECT count(*)" OVERBOOKED_FROM, NULL)) < 0 || over == 0)
+	if ((rc = plein_db_int(s->db, &over, "SELECT count(*)" PLEIN_OVERBOOKED_FROM, NULL)) < 0 || over == 0)
 		return rc;
 	printf("\nOverboekt: sites boekten apart meer plaatsen dan er zijn; de vroegste boekingen houden hun plaats "
 	       "(docs/signup.md), deze staan nu op de wachtlijst:\n");

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "plein/error.h"
 #include "plein/id.h"
+#include "plein/now.h"
 #include "plein/tz.h"
 #include "plein/validate.h"
 
@@ -23,7 +24,7 @@ static int location_today(plein_site *s, const char *location, char out[11])
 		return PLEIN_ERR;
 	sqlite3_bind_text(st, 1, location, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW &&
-	    plein_tz_utc_to_local((const char *)sqlite3_column_text(st, 0), (int64_t)time(NULL), &tm) == 0) {
+	    plein_tz_utc_to_local((const char *)sqlite3_column_text(st, 0), plein_now(), &tm) == 0) {
 		strftime(out, 11, "%Y-%m-%d", &tm);
 	} else {
 		plein_error_clear();

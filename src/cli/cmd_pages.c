@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "plein/buf.h"
 #include "plein/error.h"
+#include "plein/now.h"
 #include "plein/pages.h"
 #include "plein/validate.h"
 
@@ -18,7 +19,7 @@ static int at_time(cli_ctx *ctx, int64_t *out)
 	char utc[21];
 	int rc;
 	if (!at) {
-		*out = (int64_t)time(NULL);
+		*out = plein_now();
 		return 0;
 	}
 	if ((rc = plein_check_timestamp("--at", at, utc)) < 0)

@@ -11,6 +11,7 @@
 #include "plein/erase.h"
 #include "plein/error.h"
 #include "plein/journal.h"
+#include "plein/now.h"
 #include "plein/retention.h"
 
 const struct cli_command cli_commands[] = {
@@ -74,7 +75,7 @@ const struct cli_command cli_commands[] = {
 	{ "referral list", cmd_referral_list, "[--open] [--due] [--json]",
 	  "List referrals with the partner's reachability and method. --due: open referrals whose follow-up date has come, "
 	  "or whose status has not changed for referral.stale_days days (plein.conf, default 7; 0: off); "
-	  "PLEIN_TODAY=YYYY-MM-DD sets today." },
+	  "PLEIN_NOW=YYYY-MM-DD sets today (docs/test-clock.md)." },
 	{ "referral show", cmd_referral_show, "ID [--json]",
 	  "One referral with its history; contact details only where this site may read them." },
 	{ "daylog add", cmd_daylog_add, "--location ID [--day DATE] [--author NAME] TEXT", "Add a day-log entry (no visitor names)." },
@@ -204,7 +205,7 @@ int main(int argc, char **argv)
 	}
 	ctx.cmd = cmd;
 	int rc = cli_parse(&ctx.args, cmd, argc - i - used, argv + i + used);
-	if (rc == 0)
+	if (rc == 0 && (rc = plein_now_check()) == 0)
 		rc = cmd->run(&ctx);
 	else if (rc > 0)
 		rc = 0; /* --help */

@@ -21,6 +21,7 @@
 #include "plein/error.h"
 #include "plein/journal.h"
 #include "plein/log.h"
+#include "plein/now.h"
 #include "plein/personal.h"
 #include "plein/schema.h"
 
@@ -270,7 +271,7 @@ int plein_erase_row(plein_site *s, const char *tbl, const char *row_id, const ch
 		return plein_fail(PLEIN_EINVAL, "table %s holds no personal data", tbl);
 	}
 	snprintf(id, sizeof id, "%s:%s", tbl, row_id);
-	time_t now = (time_t)(plein_erase_now_ms() / 1000);
+	time_t now = (time_t)plein_now();
 	struct tm u;
 	gmtime_r(&now, &u);
 	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &u);
@@ -311,25 +312,6 @@ fail:
 out:
 	plein_buf_free(&sql);
 	return rc;
-}
-
-int64_t plein_erase_now_ms(void)
-{
-	/* PLEIN_NOW (docs/erasure.md): a fixed "now" for tests and for
-	 * replaying retention; seconds since 1970 or YYYY-MM-DD. */
-	const char *e = getenv("PLEIN_NOW");
-	if (e && *e) {
-		int y, m, d;
-		char *end;
-		long long v = strtoll(e, &end, 10);
-		if (*end == 0 && v > 0)
-			return (int64_t)v * 1000;
-		if (sscanf(e, "%4d-%2d-%2d", &y, &m, &d) == 3) {
-			struct tm t = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12 };
-			return (int64_t)timegm(&t) * 1000;
-		}
-	}
-	return plein_now_ms();
 }
 
 /* ---- personal parts fetched from a git remote ---- */

@@ -71,20 +71,6 @@ int plein_referral_local_day(char out[11], const char *utc)
 	return 0;
 }
 
-int plein_referral_today(char out[11])
-{
-	const char *env = getenv("PLEIN_TODAY");
-	plein_date d;
-	if (!env || !*env) {
-		plein_today(out);
-		return 0;
-	}
-	if (plein_date_parse(&d, env) < 0)
-		return plein_fail(PLEIN_EINVAL, "PLEIN_TODAY='%s' is not a date; write YYYY-MM-DD, or unset it", env);
-	snprintf(out, 11, "%s", env);
-	return 0;
-}
-
 int plein_referral_stale_days(plein_site *s, int *out)
 {
 	const char *v = plein_conf_get(s->conf, "referral.stale_days");

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "plein/now.h"
 #include "plein/records.h"
 #include "plein/error.h"
 #include "plein/id.h"
@@ -22,14 +23,6 @@ static const char *const statuses[] = { "new", "contacted", "appointment", "done
 #define OPEN_SQL "coalesce(r.status, 'new') NOT IN ('done', 'declined', 'unreachable')"
 
 #define is_end plein_referral_closed
-
-static void now_utc(char out[21])
-{
-	time_t t = time(NULL);
-	struct tm u;
-	gmtime_r(&t, &u);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &u);
-}
 
 /* Loose shape checks: catch a swapped field or a typo, not every rule. */
 static int check_phone(const char *p, plein_names names)
@@ -114,7 +107,7 @@ int plein_referral_add(char out_id[27], plein_site *s, const plein_referral_spec
 			goto done;
 	}
 
-	now_utc(created);
+	plein_now_utc(created);
 	plein_id_new(id);
 	if ((rc = plein_db_begin(s->db)) < 0)
 		goto done;
@@ -286,7 +279,8 @@ int plein_referral_list(sqlite3_stmt **out, plein_site *s, int open, int due)
 	char today[11];
 	int stale = 0, rc;
 	*out = NULL;
-	if ((rc = plein_referral_today(today)) < 0 || (rc = plein_referral_stale_days(s, &stale)) < 0 ||
+	plein_today(today); /* the calendar's today (now.h) */
+	if ((rc = plein_referral_stale_days(s, &stale)) < 0 ||
 	    (rc = plein_referral_sql_register(s)) < 0)
 		return rc;
 	sqlite3_stmt *st = plein_db_stmt(s->db,

@@ -7,6 +7,7 @@
  * erasure row's id is the same everywhere, so two sites that both find a
  * row due make one erasure. Aggregates (reports) never read these
  * columns, so they are untouched. */
+#include "plein/now.h"
 #include "plein/retention.h"
 
 #include <stdlib.h>
@@ -63,7 +64,7 @@ int plein_retention_run(plein_site *s, size_t *out_n)
 	char ts[21], day[11], sts[21], sday[11];
 	struct due *v = NULL;
 	size_t n = 0;
-	int64_t now = plein_erase_now_ms();
+	int64_t now = plein_now() * 1000;
 	if (out_n)
 		*out_n = 0;
 	cutoff(ts, day, now, days(s, "retention.referral_days", PLEIN_RETENTION_REFERRAL_DAYS));

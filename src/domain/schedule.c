@@ -1,6 +1,7 @@
 /* The schedule: rules + exceptions -> occurrences in local and UTC time.
  * Every site computes the same occurrences from the same rows, so nothing
  * here is stored but the rules and exceptions themselves. */
+#include "plein/now.h"
 #include "plein/schedule.h"
 
 #include <stdarg.h>
@@ -218,49 +219,68 @@ static int prepare(rule *r, char **why)
 	return 0;
 }
 
-/* Read a rule's exceptions and keep one per original date: the one with
- * the highest id (plein's ids are time-ordered, so the latest written). */
-static int load_exceptions(plein_site *site, rule *r)
+/* One schedule_exception row (rule_id, id, original_date, action,
+ * new_start, new_end, new_location_id, reason) into r, keeping one per
+ * original date: the first read, the one with the highest id (plein's ids
+ * are time-ordered, so the latest written). */
+static void add_exception(rule *r, sqlite3_stmt *st, size_t *cap)
+{
+	const char *orig = (const char *)sqlite3_column_text(st, 2);
+	plein_date od;
+	if (!orig || plein_date_parse(&od, orig) < 0)
+		return; /* names no date: cannot name an occurrence */
+	if (r->nexc && strcmp(r->exc[r->nexc - 1].original_date, orig) == 0)
+		return; /* a lower id for the same date: superseded */
+	if (r->nexc == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		r->exc = plein_xrealloc(r->exc, *cap * sizeof *r->exc);
+	}
+	exc_row *e = &r->exc[r->nexc++];
+	memset(e, 0, sizeof *e);
+	char **f[] = { &e->id, &e->original_date, &e->action, &e->new_start, &e->new_end, &e->new_location_id, &e->reason };
+	for (int c = 0; c < 7; c++)
+		*f[c] = col(st, c + 1);
+	e->orig = od;
+	if (str_eq(e->action, "cancel")) {
+		e->kind = EXC_CANCEL;
+	} else if (!str_eq(e->action, "move")) {
+		e->why = "its action is neither cancel nor move";
+	} else if (parse_local(e->new_start, &e->day, &e->start_min) < 0 ||
+		   parse_local(e->new_end, &e->end_day, &e->end_min) < 0) {
+		e->why = "its new_start or new_end is not 'YYYY-MM-DD HH:MM'";
+	} else if (plein_date_cmp(e->end_day, e->day) < 0 ||
+		   (plein_date_cmp(e->end_day, e->day) == 0 && e->end_min <= e->start_min)) {
+		e->why = "its new_end is not after its new_start";
+	} else {
+		e->kind = EXC_MOVE;
+	}
+}
+
+/* The exceptions of the rules (sorted by id, as load_rules reads them;
+ * only: of that one rule alone) in one query for all of them: a query per
+ * rule was most of the cost of a schedule. Rows come in the rules'
+ * order, so each goes to its rule by walking both lists once. */
+static int load_exceptions(plein_site *site, rule *rules, size_t n, const char *only)
 {
 	sqlite3_stmt *st = plein_db_stmt(site->db,
-		"SELECT id, original_date, action, new_start, new_end, new_location_id, reason"
-		" FROM schedule_exception WHERE rule_id = ?1 ORDER BY original_date, id DESC");
+		"SELECT rule_id, id, original_date, action, new_start, new_end, new_location_id, reason"
+		" FROM schedule_exception WHERE ?1 IS NULL OR rule_id = ?1 ORDER BY rule_id, original_date, id DESC");
+	size_t k = 0, cap = 0;
+	int step;
 	if (!st)
 		return PLEIN_ERR;
-	sqlite3_bind_text(st, 1, r->row.id, -1, SQLITE_TRANSIENT);
-	size_t cap = 0;
-	int step;
+	if (only)
+		sqlite3_bind_text(st, 1, only, -1, SQLITE_TRANSIENT);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *orig = (const char *)sqlite3_column_text(st, 1);
-		plein_date od;
-		if (!orig || plein_date_parse(&od, orig) < 0)
-			continue; /* names no date: cannot name an occurrence */
-		if (r->nexc && strcmp(r->exc[r->nexc - 1].original_date, orig) == 0)
-			continue; /* a lower id for the same date: superseded */
-		if (r->nexc == cap) {
-			cap = cap ? cap * 2 : 8;
-			r->exc = plein_xrealloc(r->exc, cap * sizeof *r->exc);
+		const char *rule_id = (const char *)sqlite3_column_text(st, 0);
+		if (!rule_id)
+			continue;
+		while (k < n && strcmp(rules[k].row.id, rule_id) < 0) {
+			k++;
+			cap = 0;
 		}
-		exc_row *e = &r->exc[r->nexc++];
-		memset(e, 0, sizeof *e);
-		char **f[] = { &e->id, &e->original_date, &e->action, &e->new_start, &e->new_end,
-			       &e->new_location_id, &e->reason };
-		for (int c = 0; c < 7; c++)
-			*f[c] = col(st, c);
-		e->orig = od;
-		if (str_eq(e->action, "cancel")) {
-			e->kind = EXC_CANCEL;
-		} else if (!str_eq(e->action, "move")) {
-			e->why = "its action is neither cancel nor move";
-		} else if (parse_local(e->new_start, &e->day, &e->start_min) < 0 ||
-			   parse_local(e->new_end, &e->end_day, &e->end_min) < 0) {
-			e->why = "its new_start or new_end is not 'YYYY-MM-DD HH:MM'";
-		} else if (plein_date_cmp(e->end_day, e->day) < 0 ||
-			   (plein_date_cmp(e->end_day, e->day) == 0 && e->end_min <= e->start_min)) {
-			e->why = "its new_end is not after its new_start";
-		} else {
-			e->kind = EXC_MOVE;
-		}
+		if (k < n && strcmp(rules[k].row.id, rule_id) == 0)
+			add_exception(&rules[k], st, &cap);
 	}
 	int rc = step == SQLITE_DONE ? 0 : plein_db_fail(site->db, "reading the schedule exceptions");
 	sqlite3_reset(st);
@@ -476,6 +496,8 @@ int plein_schedule_list(plein_schedule *out, plein_site *site, const char *locat
 	size_t nrules = 0, cap = 0;
 	memset(out, 0, sizeof *out);
 	int rc = load_rules(site, NULL, &rules, &nrules);
+	if (rc == 0)
+		rc = load_exceptions(site, rules, nrules, NULL);
 	for (size_t i = 0; rc == 0 && i < nrules; i++) {
 		char *why;
 		if (prepare(&rules[i], &why) < 0) {
@@ -483,8 +505,7 @@ int plein_schedule_list(plein_schedule *out, plein_site *site, const char *locat
 			free(why);
 			continue;
 		}
-		if ((rc = load_exceptions(site, &rules[i])) == 0)
-			rc = add_occurrences(out, &cap, site, &rules[i], location_id, from, to);
+		rc = add_occurrences(out, &cap, site, &rules[i], location_id, from, to);
 	}
 	rules_free(rules, nrules);
 	if (rc < 0) {
@@ -522,7 +543,7 @@ static int load_rule(rule **out, plein_site *site, const char *rule_id)
 		rc = plein_fail(PLEIN_EINVAL, "rule %s cannot be expanded: %s", rule_id, why);
 		free(why);
 	} else {
-		rc = load_exceptions(site, *out);
+		rc = load_exceptions(site, *out, 1, (*out)->row.id);
 	}
 	if (rc < 0) {
 		rules_free(*out, n);
@@ -622,7 +643,7 @@ static int check_times(const char *start, const char *end)
 static void today_in(char out[11], const char *tz)
 {
 	struct tm l;
-	if (plein_tz_utc_to_local(zone(tz), (int64_t)time(NULL), &l) < 0) {
+	if (plein_tz_utc_to_local(zone(tz), plein_now(), &l) < 0) {
 		plein_today(out);
 		return;
 	}

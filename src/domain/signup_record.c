@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "plein/now.h"
 #include "plein/records.h"
 #include "plein/error.h"
 #include "plein/id.h"
@@ -20,14 +21,6 @@
 #include "plein/validate.h"
 
 static const char *const set_statuses[] = { "booked", "cancelled", "attended", "no_show", NULL };
-
-static void now_utc(char out[21])
-{
-	time_t t = time(NULL);
-	struct tm u;
-	gmtime_r(&t, &u);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &u);
-}
 
 /* Seal {"name": who} to the sites that may read it (recipients.c). */
 static int seal_who(plein_buf *out, plein_site *s, const char *who, const plein_occurrence *occ)
@@ -71,7 +64,7 @@ int plein_signup_add(char out_id[27], plein_site *s, const char *rule, const cha
 	}
 	if (who && (rc = seal_who(&sealed, s, who, &occ)) < 0)
 		goto done;
-	now_utc(created);
+	plein_now_utc(created);
 	plein_id_new(id);
 	if ((rc = plein_db_begin(s->db)) < 0)
 		goto done;
@@ -243,7 +236,7 @@ int plein_signup_set(plein_buf *promoted, plein_site *s, const char *id, const c
 		 * queues from now on (the clock of created_at, docs/signup.md). */
 		if ((rc = check_free(s, &cur)) < 0)
 			goto rollback;
-		now_utc(created);
+		plein_now_utc(created);
 		n = 2;
 	}
 	if (cur.rule && cur.date && (rc = plein_signup_ids(&waited, s, cur.rule, cur.date, "waitlisted")) < 0)

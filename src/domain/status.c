@@ -1,5 +1,5 @@
 /* 'plein status' (records.h): identity, unsealed changes, the version
- * vector, held and refused batches, peers, records. For the CLI and the
+ * vector, held and refused batches, peers, conflicts, records. For the CLI and the
  * HTTP API. */
 #include "plein/records.h"
 
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "plein/capture.h"
+#include "plein/conflicts.h"
 #include "plein/error.h"
 #include "plein/journal.h"
 #include "plein/log.h"
@@ -111,6 +112,20 @@ static int status_peers(plein_site *s, plein_json *j, plein_buf *out, int json)
 	return rc;
 }
 
+/* As many as 'plein conflicts' lists; always shown, so 0 is news too. */
+static int status_conflicts(plein_site *s, plein_json *j, plein_buf *out, int json)
+{
+	int64_t n = 0;
+	int rc = plein_conflicts_count(s, &n);
+	if (rc == 0 && json) {
+		plein_json_key(j, "conflicts");
+		plein_json_int(j, n);
+	} else if (rc == 0) {
+		plein_buf_printf(out, "conflicts:        %lld%s\n", (long long)n, n ? " (see them with 'plein conflicts')" : "");
+	}
+	return rc;
+}
+
 int plein_status_write(plein_buf *res, plein_site *s, int json)
 {
 	int64_t pending = 0;
@@ -146,6 +161,8 @@ int plein_status_write(plein_buf *res, plein_site *s, int json)
 		rc = status_chains(s, &j, &out, json);
 	if (rc == 0)
 		rc = status_peers(s, &j, &out, json);
+	if (rc == 0)
+		rc = status_conflicts(s, &j, &out, json);
 	if (json) {
 		plein_json_key(&j, "records");
 		plein_json_obj_begin(&j);

@@ -9,6 +9,7 @@
 #include "plein/buf.h"
 #include "plein/error.h"
 #include "plein/id.h"
+#include "plein/now.h"
 #include "plein/tz.h"
 
 static int digits(const char *s, int n)
@@ -224,7 +225,7 @@ int plein_record_update(plein_site *site, const char *table, const char *id,
 
 void plein_today(char out[11])
 {
-	time_t now = time(NULL);
+	time_t now = (time_t)plein_now();
 	struct tm tm;
 	if (plein_tz_utc_to_local("Europe/Amsterdam", (int64_t)now, &tm) < 0)
 		gmtime_r(&now, &tm);

@@ -1,5 +1,6 @@
 /* Anonymous registration: one visit, one question per theme. Categories
  * only, no free text and nothing about the person (domain.md, AVG). */
+#include "plein/now.h"
 #include "plein/records.h"
 
 #include <stdio.h>
@@ -58,7 +59,7 @@ static int visit_time(char out[21], const char *at, const char *tz, plein_names 
 			return rc;
 		format_utc(out, t);
 	}
-	if (utc_seconds(out) > (int64_t)time(NULL) + 86400)
+	if (utc_seconds(out) > plein_now() + 86400)
 		return plein_fail(PLEIN_EINVAL, "%s '%s' is more than a day in the future; register a visit when it happens",
 				  PLEIN_FIELD(names, "at"), at);
 	return 0;
@@ -121,7 +122,7 @@ int plein_visit_add(char out_id[27], plein_site *s, const plein_visit_spec *sp, 
 	if (sp->at)
 		rc = visit_time(when, sp->at, tz, names);
 	else
-		format_utc(when, (int64_t)time(NULL));
+		format_utc(when, plein_now());
 	if (rc < 0 || (rc = daypart(&part, when, tz)) < 0)
 		goto done;
 

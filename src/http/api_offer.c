@@ -8,29 +8,14 @@
 #include "plein/schedule.h"
 #include "plein/validate.h"
 
-static const char *const none[] = { NULL };
-
 /* Reply every row of a listing as a JSON array. */
 static int list(http_req *r, sqlite3_stmt *(*stmt)(plein_site *))
 {
-	plein_buf out = PLEIN_BUF_INIT;
-	int rc = http_query_check(r, none, NULL);
+	int rc = http_query_check(r, http_no_params, NULL);
 	sqlite3_stmt *st = rc < 0 ? NULL : stmt(r->s);
 	if (rc == 0 && !st)
 		rc = PLEIN_ERR;
-	if (rc == 0 && (rc = plein_json_rows(&out, st)) == 0)
-		http_reply_json(r, 200, &out);
-	plein_buf_free(&out);
-	return rc;
-}
-
-static int created(http_req *r, int rc, const char *id)
-{
-	if (rc < 0)
-		return rc;
-	http_after_write(r);
-	http_reply_created(r, id);
-	return 0;
+	return http_reply_rows(r, rc, st);
 }
 
 int api_locations_list(http_req *r)
@@ -49,7 +34,7 @@ int api_locations_add(http_req *r)
 	};
 	char id[27];
 	int rc = http_body_fields(r, f, sizeof f / sizeof *f);
-	return rc < 0 ? rc : created(r, plein_location_add(id, r->s, &sp, PLEIN_NAMES_JSON), id);
+	return rc < 0 ? rc : http_created(r, plein_location_add(id, r->s, &sp, PLEIN_NAMES_JSON), id);
 }
 
 int api_partners_list(http_req *r)
@@ -73,7 +58,7 @@ int api_partners_add(http_req *r)
 	};
 	char id[27];
 	int rc = http_body_fields(r, f, sizeof f / sizeof *f);
-	return rc < 0 ? rc : created(r, plein_partner_add(id, r->s, &sp, PLEIN_NAMES_JSON), id);
+	return rc < 0 ? rc : http_created(r, plein_partner_add(id, r->s, &sp, PLEIN_NAMES_JSON), id);
 }
 
 int api_offerings_list(http_req *r)
@@ -95,7 +80,7 @@ int api_offerings_add(http_req *r)
 	};
 	char id[27];
 	int rc = http_body_fields(r, f, sizeof f / sizeof *f);
-	return rc < 0 ? rc : created(r, plein_offering_add(id, r->s, &sp, PLEIN_NAMES_JSON), id);
+	return rc < 0 ? rc : http_created(r, plein_offering_add(id, r->s, &sp, PLEIN_NAMES_JSON), id);
 }
 
 /* The same document as 'plein schedule --json'; cached (cache.c): it

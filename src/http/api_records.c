@@ -11,26 +11,6 @@
 #include "plein/json.h"
 #include "plein/records.h"
 
-static const char *const none[] = { NULL };
-
-static int rows(http_req *r, int rc, sqlite3_stmt *st)
-{
-	plein_buf out = PLEIN_BUF_INIT;
-	if (rc == 0 && (rc = plein_json_rows(&out, st)) == 0)
-		http_reply_json(r, 200, &out);
-	plein_buf_free(&out);
-	return rc;
-}
-
-static int created(http_req *r, int rc, const char *id)
-{
-	if (rc < 0)
-		return rc;
-	http_after_write(r);
-	http_reply_created(r, id);
-	return 0;
-}
-
 int api_visits_list(http_req *r)
 {
 	static const char *const allowed[] = { "location", "from", "to", NULL };
@@ -39,7 +19,7 @@ int api_visits_list(http_req *r)
 	if (rc == 0)
 		rc = plein_visit_list(&st, r->s, http_query(r, "location"), http_query(r, "from"), http_query(r, "to"),
 				      PLEIN_NAMES_JSON);
-	return rows(r, rc, st);
+	return http_reply_rows(r, rc, st);
 }
 
 int api_visits_add(http_req *r)
@@ -63,7 +43,7 @@ int api_visits_add(http_req *r)
 		return rc;
 	sp.themes = themes.v;
 	sp.nthemes = themes.n;
-	return created(r, plein_visit_add(id, r->s, &sp, PLEIN_NAMES_JSON), id);
+	return http_created(r, plein_visit_add(id, r->s, &sp, PLEIN_NAMES_JSON), id);
 }
 
 /* ?open=true / ?due=true, as 'plein referral list --open --due'. */
@@ -88,7 +68,7 @@ int api_referrals_list(http_req *r)
 	int rc = http_query_check(r, allowed, NULL);
 	if (rc == 0 && (rc = flag(r, "open", &open)) == 0 && (rc = flag(r, "due", &due)) == 0)
 		rc = plein_referral_list(&st, r->s, open, due);
-	return rows(r, rc, st);
+	return http_reply_rows(r, rc, st);
 }
 
 int api_referrals_add(http_req *r)
@@ -108,13 +88,13 @@ int api_referrals_add(http_req *r)
 	};
 	char id[27];
 	int rc = http_body_fields(r, f, sizeof f / sizeof *f);
-	return rc < 0 ? rc : created(r, plein_referral_add(id, r->s, &sp, PLEIN_NAMES_JSON), id);
+	return rc < 0 ? rc : http_created(r, plein_referral_add(id, r->s, &sp, PLEIN_NAMES_JSON), id);
 }
 
 int api_referral_show(http_req *r)
 {
 	plein_buf out = PLEIN_BUF_INIT;
-	int rc = http_query_check(r, none, NULL);
+	int rc = http_query_check(r, http_no_params, NULL);
 	if (rc == 0 && (rc = plein_referral_show(&out, r->s, r->id, 1)) == 0)
 		http_reply_json(r, 200, &out);
 	if (out.data)
@@ -123,15 +103,30 @@ int api_referral_show(http_req *r)
 	return rc;
 }
 
-/* After a change of one record: {"id": ..., more keys from extra}. */
+/* The reply after a change of the record r->id: {"id": ..., then the keys
+ * the caller adds between record_begin and record_reply}. */
+static void record_begin(http_req *r, plein_json *j, plein_buf *out)
+{
+	plein_json_init(j, out);
+	plein_json_obj_begin(j);
+	plein_json_key(j, "id");
+	plein_json_str(j, r->id);
+}
+
+static void record_reply(http_req *r, plein_json *j, plein_buf *out)
+{
+	plein_json_obj_end(j);
+	plein_buf_putc(out, '\n');
+	http_reply_json(r, 200, out);
+	plein_buf_free(out);
+}
+
+/* {"id", "status"[, "promoted": [ids, from promoted's lines]]}. */
 static void reply_changed(http_req *r, const char *status, const plein_buf *promoted)
 {
 	plein_buf out = PLEIN_BUF_INIT;
 	plein_json j;
-	plein_json_init(&j, &out);
-	plein_json_obj_begin(&j);
-	plein_json_key(&j, "id");
-	plein_json_str(&j, r->id);
+	record_begin(r, &j, &out);
 	plein_json_key(&j, "status");
 	plein_json_str(&j, status);
 	if (promoted) {
@@ -146,10 +141,7 @@ static void reply_changed(http_req *r, const char *status, const plein_buf *prom
 		free(copy);
 		plein_json_arr_end(&j);
 	}
-	plein_json_obj_end(&j);
-	plein_buf_putc(&out, '\n');
-	http_reply_json(r, 200, &out);
-	plein_buf_free(&out);
+	record_reply(r, &j, &out);
 }
 
 int api_referral_status(http_req *r)
@@ -177,10 +169,7 @@ int api_referral_attempt(http_req *r)
 	http_after_write(r);
 	plein_buf out = PLEIN_BUF_INIT;
 	plein_json j;
-	plein_json_init(&j, &out);
-	plein_json_obj_begin(&j);
-	plein_json_key(&j, "id");
-	plein_json_str(&j, r->id);
+	record_begin(r, &j, &out);
 	plein_json_key(&j, "attempts");
 	plein_json_int(&j, attempts);
 	plein_json_key(&j, "max_attempts");
@@ -188,10 +177,7 @@ int api_referral_attempt(http_req *r)
 		plein_json_int(&j, max);
 	else
 		plein_json_null(&j);
-	plein_json_obj_end(&j);
-	plein_buf_putc(&out, '\n');
-	http_reply_json(r, 200, &out);
-	plein_buf_free(&out);
+	record_reply(r, &j, &out);
 	return 0;
 }
 
@@ -206,7 +192,7 @@ int api_signups_list(http_req *r)
 		rc = plein_fail(PLEIN_EINVAL, "give the occurrence as ?rule=ID&date=YYYY-MM-DD");
 	if (rc == 0)
 		rc = plein_signup_list(&st, r->s, http_query(r, "rule"), http_query(r, "date"), PLEIN_NAMES_JSON);
-	return rows(r, rc, st);
+	return http_reply_rows(r, rc, st);
 }
 
 int api_signups_add(http_req *r)
@@ -219,7 +205,7 @@ int api_signups_add(http_req *r)
 	};
 	char id[27];
 	int rc = http_body_fields(r, f, sizeof f / sizeof *f);
-	return rc < 0 ? rc : created(r, plein_signup_add(id, r->s, rule, date, who, PLEIN_NAMES_JSON), id);
+	return rc < 0 ? rc : http_created(r, plein_signup_add(id, r->s, rule, date, who, PLEIN_NAMES_JSON), id);
 }
 
 int api_signup_status(http_req *r)

@@ -30,9 +30,8 @@ int api_reports(http_req *r)
 
 int api_status(http_req *r)
 {
-	static const char *const none[] = { NULL };
 	plein_buf out = PLEIN_BUF_INIT;
-	int rc = http_query_check(r, none, NULL);
+	int rc = http_query_check(r, http_no_params, NULL);
 	if (rc == 0 && (rc = plein_status_write(&out, r->s, 1)) == 0)
 		http_reply_json(r, 200, &out);
 	plein_buf_free(&out);

@@ -1,6 +1,7 @@
 /* The folder (include/plein/pages.h, docs/pages.md): one location's
  * programme for one ISO week, per day and day-part — what, who, where,
  * when — for the screen and for print on A4. */
+#include "plein/now.h"
 #include "plein/pages.h"
 
 #include <ctype.h>
@@ -127,7 +128,7 @@ int plein_page_folder(plein_buf *out, plein_site *s, const char *location_id, co
 		goto cleanup;
 	if (!week) {
 		plein_date today;
-		if ((rc = html_local_date(&today, tz, (int64_t)time(NULL))) < 0)
+		if ((rc = html_local_date(&today, tz, plein_now())) < 0)
 			goto cleanup;
 		week_of(this_week, today);
 		week = this_week;

@@ -3,6 +3,7 @@
 #ifndef PLEIN_HTTP_INTERNAL_H
 #define PLEIN_HTTP_INTERNAL_H
 
+#include <sqlite3.h>
 #include <sys/queue.h>
 
 #include <event2/http.h>
@@ -13,11 +14,13 @@
 #include "plein/http.h"
 #include "plein/site.h"
 
-/* The largest request body the API reads; more gets 413 with a JSON
- * error. HTTP_HARD_BODY: evhttp itself refuses larger bodies (413)
- * without reading them into memory. */
+/* The largest request body the API reads; a larger one is 413 with
+ * {"error": HTTP_TOO_LARGE}. evhttp itself refuses bodies over
+ * HTTP_HARD_BODY without reading them; toolarge.c turns its HTML reply
+ * into the same JSON. */
 #define HTTP_MAX_BODY (64 * 1024)
 #define HTTP_HARD_BODY (1024 * 1024)
+#define HTTP_TOO_LARGE "the body is over 65536 bytes, the most the API takes; send less"
 
 typedef struct http_req {
 	struct evhttp_request *req;
@@ -48,15 +51,29 @@ http_cache *http_server_cache(plein_http *h);
 int http_cache_reply(http_req *r, http_cache *c, const char *key);
 void http_cache_put(http_req *r, http_cache *c, const char *key, const plein_buf *body);
 
+/* --- evhttp's 413 made the API's (toolarge.c) -------------------------- */
+/* For evhttp_set_bevcb: a connection's bufferevent, whose output turns
+ * evhttp's HTML 413 into {"error": HTTP_TOO_LARGE}. */
+struct bufferevent *http_connection_bev(struct event_base *base, void *arg);
+
 /* --- replies (server.c) --------------------------------------------- */
 void http_reply(http_req *r, int status, const char *content_type, const void *data, size_t len);
 void http_reply_json(http_req *r, int status, plein_buf *body);
-/* {"id": id} with 201 Created. */
-void http_reply_created(http_req *r, const char *id);
+/* {"error": msg} and a newline: the body of every error reply. */
+void http_error_json(plein_buf *b, const char *msg);
+/* {key: value} as the whole reply, e.g. {"id": "..."}. */
+void http_reply_field(http_req *r, int status, const char *key, const char *value);
 /* Seal what the request wrote and tell the daemon (opts->on_write). */
 void http_after_write(http_req *r);
 
-/* --- input (request.c) ---------------------------------------------- */
+/* --- input and the common replies (request.c) ------------------------ */
+/* No query parameters: for http_query_check. */
+extern const char *const http_no_params[];
+/* After a listing: reply its rows as a JSON array when rc is 0; returns rc. */
+int http_reply_rows(http_req *r, int rc, sqlite3_stmt *st);
+/* After a write that made record id: when rc is 0, seal and tell the
+ * daemon (http_after_write), reply {"id": id} with 201; returns rc. */
+int http_created(http_req *r, int rc, const char *id);
 /* Only the query parameters named in allowed (NULL-terminated), each at
  * most once unless listed in repeatable; PLEIN_EINVAL otherwise. */
 int http_query_check(http_req *r, const char *const *allowed, const char *const *repeatable);

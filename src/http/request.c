@@ -1,5 +1,5 @@
 /* Input of API requests (internal.h): strict query parameters and JSON
- * bodies read into typed fields. */
+ * bodies read into typed fields; and the replies every route shares. */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -7,6 +7,26 @@
 
 #include "plein/error.h"
 #include "plein/records.h"
+
+const char *const http_no_params[] = { NULL };
+
+int http_reply_rows(http_req *r, int rc, sqlite3_stmt *st)
+{
+	plein_buf out = PLEIN_BUF_INIT;
+	if (rc == 0 && (rc = plein_json_rows(&out, st)) == 0)
+		http_reply_json(r, 200, &out);
+	plein_buf_free(&out);
+	return rc;
+}
+
+int http_created(http_req *r, int rc, const char *id)
+{
+	if (rc < 0)
+		return rc;
+	http_after_write(r);
+	http_reply_field(r, 201, "id", id);
+	return 0;
+}
 
 static int listed(const char *const *names, const char *name)
 {

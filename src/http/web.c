@@ -7,6 +7,7 @@
 
 #include "plein/error.h"
 #include "plein/ics.h"
+#include "plein/now.h"
 #include "plein/pages.h"
 
 #define HTML "text/html; charset=utf-8"
@@ -36,7 +37,7 @@ int web_board(http_req *r)
 	plein_buf out = PLEIN_BUF_INIT;
 	int rc = need_location(r, allowed, &loc);
 	if (rc == 0)
-		rc = plein_page_board(&out, r->s, loc, (int64_t)time(NULL));
+		rc = plein_page_board(&out, r->s, loc, plein_now());
 	return page(r, rc, &out, HTML);
 }
 
@@ -47,7 +48,7 @@ int web_board_version(http_req *r)
 	plein_buf out = PLEIN_BUF_INIT;
 	int rc = need_location(r, allowed, &loc);
 	if (rc == 0)
-		rc = plein_page_board_version(&out, r->s, loc, (int64_t)time(NULL));
+		rc = plein_page_board_version(&out, r->s, loc, plein_now());
 	return page(r, rc, &out, "text/plain; charset=utf-8");
 }
 

@@ -27,6 +27,9 @@ address coord "Marktstraat 1, 7622 AA Borne"
 plein -C coord sync "$stick" >/dev/null; plein -C borne sync "$stick" >/dev/null
 ok_if test "$(plein -C coord conflicts --json)" = "[]" -a "$(plein -C borne conflicts --json)" = "[]"
 
+t "plein status counts no conflicts"
+ok_if sh -c "'$PLEIN' -C borne status --json | grep -q '\"conflicts\":0,' && '$PLEIN' -C borne status | grep -qx 'conflicts: *0'"
+
 t "two edits made apart: both sites show one conflict, the same one"
 address coord "Stationsweg 2, Borne"
 address borne "Grotestraat 3, Borne"
@@ -36,6 +39,10 @@ jc=$(plein -C coord conflicts --json); jb=$(plein -C borne conflicts --json)
 strip() { sed 's/"noticed_at":"[^"]*"//'; }
 if [ "$(echo "$jc" | grep -o '"lost_at"' | wc -l)" = 1 ] && [ "$(echo "$jc" | strip)" = "$(echo "$jb" | strip)" ] && \
    echo "$jc" | grep -q '"table":"location","id":"'"$L"'","column":"address"'; then pass; else fail "$jc / $jb"; fi
+
+t "plein status counts the conflict at both sites, and says where to see it"
+ok_if sh -c "'$PLEIN' -C coord status --json | grep -q '\"conflicts\":1,' && '$PLEIN' -C borne status --json | grep -q '\"conflicts\":1,' &&
+	'$PLEIN' -C coord status | grep -qx \"conflicts: *1 (see them with 'plein conflicts')\""
 
 t "the kept value is the address both have; the other one is not lost"
 kept=$(plein -C coord location list --json | grep -o '"address":"[^"]*"' | cut -d'"' -f4)
@@ -67,5 +74,8 @@ t "someone who had both values edits it again: the conflict is settled everywher
 address borne "Grotestraat 3, 7622 AB Borne"
 plein -C borne sync "$stick" >/dev/null; plein -C coord sync "$stick" >/dev/null; plein -C hengelo sync "$stick" >/dev/null
 ok_if test "$(plein -C coord conflicts --json)$(plein -C borne conflicts --json)$(plein -C hengelo conflicts --json)" = "[][][]"
+
+t "... and plein status counts none again"
+ok_if sh -c "'$PLEIN' -C coord status --json | grep -q '\"conflicts\":0,'"
 
 done_testing

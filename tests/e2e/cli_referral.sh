@@ -108,26 +108,26 @@ t "--due today: follow-up date today or earlier, open ones only, oldest date fir
 same "$(pa referral list --due --json | pyj "[(r['id'], r['due']) for r in d]")" \
 	"[('$rf', 'follow_up'), ('$rt', 'follow_up')]"
 
-t "--due in 3 days (PLEIN_TODAY): the later one too, nothing stale yet"
-same "$(PLEIN_TODAY=$(day 3) plein -C "$A" referral list --due --json | pyj "[(r['id'], r['due']) for r in d]")" \
+t "--due in 3 days (PLEIN_NOW): the later one too, nothing stale yet"
+same "$(PLEIN_NOW=$(day 3) plein -C "$A" referral list --due --json | pyj "[(r['id'], r['due']) for r in d]")" \
 	"[('$rf', 'follow_up'), ('$rt', 'follow_up'), ('$rl', 'follow_up')]"
 
 t "--due after 7 days without a status change (the default): every open referral, stale or by date"
-got=$(PLEIN_TODAY=$(day 7) plein -C "$A" referral list --due --json | pyj "sorted((r['id'], r['due']) for r in d)")
+got=$(PLEIN_NOW=$(day 7) plein -C "$A" referral list --due --json | pyj "sorted((r['id'], r['due']) for r in d)")
 same "$got" "$(python3 -c "print(sorted([('$rf', 'follow_up'), ('$rt', 'follow_up'), ('$rl', 'follow_up'), ('$rn', 'stale')]))")"
 
 t "a status change is movement: a referral that moved recently is not stale"
 # As another site's change would arrive: a history row of 3 days from now.
 q "INSERT INTO referral_event(id, referral_id, at, site_id, from_status, to_status) VALUES ('ev-later', '$rn', '$(day 3)T09:00:00.000Z', '$id_a', 'new', 'new')"
-same "$(PLEIN_TODAY=$(day 7) plein -C "$A" referral list --due --json | pyj "[r['id'] for r in d if r['due'] == 'stale']") $(PLEIN_TODAY=$(day 10) plein -C "$A" referral list --due --json | pyj "[r['id'] for r in d if r['due'] == 'stale']")" \
+same "$(PLEIN_NOW=$(day 7) plein -C "$A" referral list --due --json | pyj "[r['id'] for r in d if r['due'] == 'stale']") $(PLEIN_NOW=$(day 10) plein -C "$A" referral list --due --json | pyj "[r['id'] for r in d if r['due'] == 'stale']")" \
 	"[] ['$rn']"
 
 t "referral.stale_days in plein.conf sets the period; 0 turns it off"
 printf '\n[referral]\nstale_days = 30\n' >> "$A/plein.conf"
-s30=$(PLEIN_TODAY=$(day 29) plein -C "$A" referral list --due --json | pyj "[r['id'] for r in d if r['due'] == 'stale']")
-s30b=$(PLEIN_TODAY=$(day 33) plein -C "$A" referral list --due --json | pyj "[r['id'] for r in d if r['due'] == 'stale']")
+s30=$(PLEIN_NOW=$(day 29) plein -C "$A" referral list --due --json | pyj "[r['id'] for r in d if r['due'] == 'stale']")
+s30b=$(PLEIN_NOW=$(day 33) plein -C "$A" referral list --due --json | pyj "[r['id'] for r in d if r['due'] == 'stale']")
 sed -i 's/^stale_days = 30$/stale_days = 0/' "$A/plein.conf"
-s0=$(PLEIN_TODAY=$(day 400) plein -C "$A" referral list --due --json | pyj "[r['id'] for r in d if r['due'] == 'stale']")
+s0=$(PLEIN_NOW=$(day 400) plein -C "$A" referral list --due --json | pyj "[r['id'] for r in d if r['due'] == 'stale']")
 same "$s30 $s30b $s0" "[] ['$rn'] []"
 
 t "a bad referral.stale_days is refused with the file to fix"
@@ -135,11 +135,14 @@ sed -i 's/^stale_days = 0$/stale_days = een week/' "$A/plein.conf"
 expect_fail 1 "referral.stale_days = 'een week' is not a number of days.*plein.conf" plein -C "$A" referral list --due
 sed -i '/^stale_days/d' "$A/plein.conf"
 
-t "a bad PLEIN_TODAY is refused"
-expect_fail 1 "PLEIN_TODAY='morgen' is not a date" env PLEIN_TODAY=morgen "$PLEIN" -C "$A" referral list --due
+t "a bad PLEIN_NOW is refused, not read as the real clock"
+expect_fail 1 "PLEIN_NOW='morgen' is not a time; write YYYY-MM-DD" env PLEIN_NOW=morgen "$PLEIN" -C "$A" referral list --due
+
+t "the old PLEIN_TODAY is refused with the name that replaced it"
+expect_fail 1 "PLEIN_TODAY is no longer read; set the test clock with PLEIN_NOW" env PLEIN_TODAY="$(day 3)" "$PLEIN" -C "$A" referral list --due
 
 t "without --due every referral is listed, the due reason beside the open ones"
-same "$(PLEIN_TODAY=$(day 0) plein -C "$A" referral list --json | pyj "[(r['due']) for r in d if r['id'] in ('$rf', '$rc', '$rl')]")" \
+same "$(PLEIN_NOW=$(day 0) plein -C "$A" referral list --json | pyj "[(r['due']) for r in d if r['id'] in ('$rf', '$rc', '$rl')]")" \
 	"['follow_up', None, None]"
 
 t "--by: an empty or too long name is refused, nothing changes"

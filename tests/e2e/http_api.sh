@@ -237,17 +237,35 @@ t "a body without Content-Type application/json: 415"
 code=$(curl -s -o "$TMP/reply" -w '%{http_code}' -H "Authorization: Bearer $TOK" -d 'name=X&kind=branch' "http://$ADDR/api/v1/locations"); body=$(cat "$TMP/reply")
 err 415 'Content-Type: application/json'
 
+# post413 FILE [CURL ARGS...]: POST FILE to /locations; sets code, ctype, body.
+post413() {
+	local f=$1; shift
+	ctype=$(curl -s -o "$TMP/reply" -w '%{http_code} %{content_type}' -H "Authorization: Bearer $TOK" \
+		-H 'Content-Type: application/json' "$@" --data-binary @"$f" "http://$ADDR/api/v1/locations")
+	code=${ctype%% *}; ctype=${ctype#* }; body=$(cat "$TMP/reply")
+}
 t "a body over 64 KiB: 413 with a JSON error"
 python3 -c "import json; print(json.dumps({'name': 'x' * 70000, 'kind': 'branch'}))" > "$TMP/big.json"
-code=$(curl -s -o "$TMP/reply" -w '%{http_code}' -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' \
-	--data-binary @"$TMP/big.json" "http://$ADDR/api/v1/locations"); body=$(cat "$TMP/reply")
-err 413 'at most 65536 bytes'
+post413 "$TMP/big.json"
+err 413 'the body is over 65536 bytes, the most the API takes; send less'
+small413=$body
 
-t "a body over 1 MiB is refused unread: 413"
+t "a body over 1 MiB: the same JSON 413, application/json, not evhttp's HTML page"
 head -c 2000000 /dev/zero | tr '\0' 'x' > "$TMP/huge.json"
-code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' \
-	--data-binary @"$TMP/huge.json" "http://$ADDR/api/v1/locations")
-same "$code" 413
+post413 "$TMP/huge.json"
+if [ "$code $ctype" = "413 application/json; charset=utf-8" ] && [ "$body" = "$small413" ]; then pass
+else fail "$code $ctype: $body"; fi
+
+t "a chunked body over 64 KiB (no length given): the same JSON 413"
+head -c 200000 "$TMP/huge.json" > "$TMP/chunked.json"
+post413 "$TMP/chunked.json" -H 'Transfer-Encoding: chunked'
+if [ "$code $ctype" = "413 application/json; charset=utf-8" ] && [ "$body" = "$small413" ]; then pass
+else fail "$code $ctype: $body"; fi
+
+t "a body of exactly 64 KiB is read (and refused for what it says, not its size)"
+python3 -c "import sys; sys.stdout.write('{\"name\": \"' + 'x' * (65536 - 23) + '\", \"kind\": 7}')" > "$TMP/edge.json"
+post413 "$TMP/edge.json"
+same "$code $(wc -c < "$TMP/edge.json")" "400 65536"
 
 t "none of the refused requests changed anything"
 same "$(pa digest)" "$before"
@@ -381,6 +399,9 @@ same "$(printf '%s' "$body" | pyj "d['unsealed_changes']")" 0
 t "GET /status is 'plein status --json'"
 api GET /api/v1/status
 same "$body" "$(pa status --json)"
+
+t "GET /status counts the conflicts 'plein conflicts' lists (none here)"
+same "$(printf '%s' "$body" | pyj "d['conflicts']")" "$(pa conflicts --json | pyj "len(d)")"
 
 t "the log rebuilds the same state (verify)"
 ok_if sh -c "'$PLEIN' -C '$TMP/a' verify >/dev/null"

@@ -77,6 +77,9 @@ t "... as status conflicts of those sign-ups, with the occurrence and no persona
 same "$(plein -C co conflicts --json | pyj "[(c['id'], c['column'], c['kept'], c['lost'], c['lost_by'], c['rule_id'], c['occurrence_date'], c['capacity'], c['position']) for c in d if c['table'] == 'signup']")" \
 	"[('$a2', 'status', 'waitlisted', 'booked', 'Bibliotheek Borne', '$R', '$D', 3, 1), ('$b2', 'status', 'waitlisted', 'booked', 'Bibliotheek Hengelo', '$R', '$D', 3, 2)]"
 
+t "plein status counts them with the conflicts, as many as 'plein conflicts' lists"
+same "$(plein -C co status --json | pyj "d['conflicts']") $(plein -C co conflicts --json | pyj "len(d)")" "2 2"
+
 t "the conflicts table for people has an 'Overboekt' part without names"
 out=$(plein -C co conflicts)
 if echo "$out" | grep -q "^Overboekt:" && echo "$out" | grep -qE "Werken met DigiD +$D +3 +$a2 +Bibliotheek Borne +[0-9T:-]+Z +wachtlijst 1" &&

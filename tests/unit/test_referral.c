@@ -85,16 +85,3 @@ TEST(local_day_refuses_what_is_no_utc_time)
 	CHECK(plein_referral_local_day(d, NULL) == PLEIN_EINVAL);
 }
 
-TEST(today_follows_PLEIN_TODAY_and_refuses_a_bad_one)
-{
-	char d[11];
-	setenv("PLEIN_TODAY", "2026-11-24", 1);
-	CHECK_OK(plein_referral_today(d));
-	CHECK_STR(d, "2026-11-24");
-	setenv("PLEIN_TODAY", "2026-13-01", 1);
-	CHECK(plein_referral_today(d) == PLEIN_EINVAL);
-	CHECK(strstr(plein_error(), "PLEIN_TODAY") != NULL);
-	unsetenv("PLEIN_TODAY");
-	CHECK_OK(plein_referral_today(d));
-	CHECK_EQ_INT(strlen(d), 10);
-}

@@ -394,3 +394,53 @@ TEST(occurrence_json)
 	plein_site_close(s);
 	test_rmdir(dir);
 }
+
+static int count_stmt(unsigned type, void *ctx, void *p, void *x)
+{
+	(void)type, (void)p, (void)x;
+	++*(int *)ctx;
+	return 0;
+}
+
+/* Each rule's exceptions reach that rule, read in one query for all the
+ * rules (a query per rule made most of the cost of a schedule). */
+TEST(exceptions_of_many_rules_read_at_once)
+{
+	char dir[256], r[10][27], *e = NULL;
+	static const char *const day[] = { "MO", "TU", "WE", "TH", "FR" };
+	plein_site *s = fixture(dir);
+	CHECK(s != NULL);
+	for (int i = 0; i < 10; i++) {
+		char rrule[40], start[6];
+		snprintf(rrule, sizeof rrule, "FREQ=WEEKLY;BYDAY=%s", day[i % 5]);
+		snprintf(start, sizeof start, "%02d:00", 9 + i);
+		CHECK_OK(add_rule(s, r[i], "o-sp", "loc-c", rrule, start, "20:00", "2026-11-01", NULL, NULL));
+	}
+	/* Every other rule cancels its date in the week of 2026-11-16. */
+	for (int i = 0; i < 10; i += 2) {
+		char d[11];
+		snprintf(d, sizeof d, "2026-11-%02d", 16 + i % 5);
+		CHECK_OK(plein_schedule_cancel(&e, s, r[i], d, NULL));
+		free(e);
+		e = NULL;
+	}
+	int stmts = 0;
+	plein_schedule sc;
+	sqlite3_trace_v2(plein_db_handle(s->db), SQLITE_TRACE_STMT, count_stmt, &stmts);
+	CHECK_OK(plein_schedule_list(&sc, s, NULL, D("2026-11-16"), D("2026-11-22")));
+	sqlite3_trace_v2(plein_db_handle(s->db), 0, NULL, NULL);
+	CHECK_EQ_INT(sc.n, 10);
+	for (size_t k = 0; k < sc.n; k++) {
+		int i = 0;
+		while (i < 10 && strcmp(r[i], sc.items[k].rule_id) != 0)
+			i++;
+		CHECK(i < 10);
+		if ((sc.items[k].status == PLEIN_OCC_CANCELLED) != (i % 2 == 0))
+			FAIL_AT("rule %d on %s: status %d", i, sc.items[k].date, sc.items[k].status);
+	}
+	plein_schedule_free(&sc);
+	/* The rules and their exceptions: two queries, not one per rule. */
+	CHECK_EQ_INT(stmts, 2);
+	plein_site_close(s);
+	test_rmdir(dir);
+}
