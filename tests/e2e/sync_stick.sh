@@ -113,11 +113,20 @@ ok_if test "$before" -gt 3 -a "$after" -le 2 -a "$loose_after" -lt "$loose_befor
 # plein.db is a cache of log.git: a lost one comes back from the log.
 t "a site whose plein.db is gone rebuilds it from log.git: same digest, it verifies"
 want=$(plein -C coord digest)
+card_coord=$(plein -C coord card); card_borne=$(plein -C borne card)
 mv coord/plein.db coord/plein.db.lost; rm -f coord/plein.db-wal coord/plein.db-shm
 got=$(plein -C coord digest 2>rebuild.err)
 plein -C coord verify >verify.out 2>&1; vrc=$?
 ok_if test "$got" = "$want" -a "$vrc" = 0 -a ! -s rebuild.err \
 	-a "$(plein -C coord status --json | grep -o '"role":"[a-z]*"')" = '"role":"coordinator"'
+
+t "... and it knows its network's name again: plein card prints the same card"
+ok_if test "$(plein -C coord card 2>&1)" = "$card_coord"
+
+t "a joining site rebuilt from log.git learns the network's name from the coordinator's chain"
+mv borne/plein.db borne/plein.db.lost; rm -f borne/plein.db-wal borne/plein.db-shm
+got=$(plein -C borne card 2>&1)
+ok_if test "$got" = "$card_borne" -a "$(plein -C borne status --json | grep -o '"network":"[^"]*"')" = '"network":"Regio Twente"'
 
 t "... it seals again after a sync, and its writes reach the other site"
 plein -C coord sync "$stick" >/dev/null 2>&1
