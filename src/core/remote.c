@@ -750,6 +750,43 @@ static int fetch_personal(struct ctx *c, git_remote *remote, const char *key)
 	return grc < 0 ? remote_fail(c, grc) : 0;
 }
 
+/* Bytes of the files under a relay's objects folder (objects/xx/...,
+ * objects/pack/...). libgit2's local transport reports a push to a path
+ * as a few bytes; the growth of this sum is what the stick really got. */
+static uint64_t objects_bytes(const char *path)
+{
+	plein_buf dir = PLEIN_BUF_INIT, f = PLEIN_BUF_INIT;
+	struct stat st;
+	uint64_t sum = 0;
+	plein_buf_printf(&dir, "%s/objects", path);
+	if (stat(plein_buf_cstr(&dir), &st) != 0) { /* a repository with a work tree */
+		plein_buf_free(&dir);
+		plein_buf_printf(&dir, "%s/.git/objects", path);
+	}
+	DIR *top = opendir(plein_buf_cstr(&dir));
+	for (struct dirent *e; top && (e = readdir(top));) {
+		if (e->d_name[0] == '.')
+			continue;
+		plein_buf_reset(&f);
+		plein_buf_printf(&f, "%s/%s", plein_buf_cstr(&dir), e->d_name);
+		DIR *sub = opendir(plein_buf_cstr(&f));
+		size_t base = f.len;
+		for (struct dirent *g; sub && (g = readdir(sub));) {
+			f.len = base;
+			plein_buf_printf(&f, "/%s", g->d_name);
+			if (g->d_name[0] != '.' && stat(plein_buf_cstr(&f), &st) == 0 && S_ISREG(st.st_mode))
+				sum += (uint64_t)st.st_size;
+		}
+		if (sub)
+			closedir(sub);
+	}
+	if (top)
+		closedir(top);
+	plein_buf_free(&dir);
+	plein_buf_free(&f);
+	return sum;
+}
+
 static int do_push(struct ctx *c, git_remote *remote)
 {
 	plein_remote_result *res = c->res;
@@ -794,7 +831,11 @@ static int do_push(struct ctx *c, git_remote *remote)
 		set_callbacks(&po.callbacks, c);
 		po.pb_parallelism = 1;
 		c->pushing = 1;
+		uint64_t before = c->path ? objects_bytes(c->path) : 0;
 		int grc = git_remote_push(remote, &arr, &po);
+		uint64_t after = c->path ? objects_bytes(c->path) : 0;
+		if (after > before && after - before > res->sent_bytes)
+			res->sent_bytes = (size_t)(after - before);
 		if (grc < 0)
 			rc = remote_fail(c, grc);
 		/* A stick holds no erased bytes either (docs/erasure.md). */

@@ -68,6 +68,23 @@ plein -C borne peer add stick "$stick"
 plein -C borne sync >/dev/null
 ok_if sh -c "'$PLEIN' -C borne peer list --json | grep -q '\"last_ok\":\"20'"
 
+t "bytes out of a stick count what was written to it: more than the payloads of the batches sent"
+bytes_out() { plein -C borne status --json | python3 -c "
+import json, sys
+print(next(p['bytes_out'] for p in json.load(sys.stdin)['peers'] if p['peer'] == 'stick'))"; }
+b0=$(bytes_out)
+for k in 1 2 3; do
+	plein -C borne daylog add --location "$L" "$(head -c 2400 /dev/urandom | base64 -w0)" >/dev/null
+done
+plein -C borne sync stick >/dev/null
+b1=$(bytes_out)
+payload=0   # each command seals its own batch: three were sent
+for c in $(git --git-dir "$stick" log -3 --format=%H "refs/plein/sites/$id_b"); do
+	payload=$((payload + $(git --git-dir "$stick" cat-file -s "$c:payload")))
+done
+echo "# bytes out: $b0 before, $b1 after; the three batches' payloads are $payload bytes"
+ok_if test "$payload" -gt 6000 -a $((b1 - b0)) -gt "$payload" -a $((b1 - b0)) -lt $((payload * 4))
+
 t "status shows the version vector with both chains and the stick's last sync"
 st=$(plein -C borne status --json)
 ok_if python3 -c "
