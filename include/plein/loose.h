@@ -30,4 +30,11 @@ int plein_loose_check_bytes(const unsigned char *data, size_t len, const char *h
  * failure of plein_loose_check (its message set). */
 int plein_loose_check_all(const char *gitdir, size_t *out_bad);
 
+/* Check the loose objects of gitdir added or changed since the last call
+ * that found none damaged (a mark kept in gitdir/plein-loose-checked), so
+ * that a process may trust what it then reads of its own log.git at the
+ * cost of a stat per loose object. Same returns as plein_loose_check_all;
+ * damage leaves the mark where it was, so every later call finds it too. */
+int plein_loose_check_new(const char *gitdir);
+
 #endif

@@ -47,7 +47,8 @@ typedef struct plein_remote_result {
 	size_t nrefs;
 	size_t count[PLEIN_REMOTE_NSTATUS]; /* refs per status */
 	size_t received_objects, received_bytes; /* fetch (git_remote_stats) */
-	size_t sent_objects, sent_bytes;         /* push */
+	size_t sent_objects, sent_bytes;         /* push; to a local path: the growth of
+	                                          * its objects folder (what was written) */
 	int created;            /* a bare repository was created at a local path */
 	char key[PLEIN_LOG_KEY_MAX + 1];         /* the incoming namespace used */
 } plein_remote_result;

@@ -24,11 +24,30 @@ int plein_roster_check(plein_site *s, const unsigned char pk[32], uint64_t seq);
 /* ---- more of the roster ---------------------------------------------- */
 
 #define PLEIN_ROSTER_TABLE "roster"
+#define PLEIN_NETWORK_TABLE "network"
 
 /* The tid of the roster table in this site's schema (> 0), so ingest can
  * refuse roster changes from signers other than the admin; PLEIN_ERR when
  * the schema has no roster. */
 int plein_roster_tid(plein_site *s);
+
+/* 1 if changes to table tid count only when the admin signs them (the
+ * roster, the network's name), 0 if any admitted site may write it, or
+ * PLEIN_ERR when the schema lacks the roster. */
+int plein_roster_admin_only(plein_site *s, int tid);
+
+/* At the coordinator: put the network's name (plein_local network_name)
+ * into the synced table `network` (schema/007_network.sql) unless it is
+ * there already, so every site, and a rebuild from log.git, learns it.
+ * The write is captured like any other and sealed by the caller. Does
+ * nothing at other sites. */
+int plein_roster_record_network(plein_site *s);
+
+/* Take the network's name from the table `network` (the row of this
+ * site's network id) into plein_local, where plein card and messages read
+ * it. 0 also when the log holds no name (a coordinator from before schema
+ * version 6 has not run since). */
+int plein_roster_network_from_table(plein_site *s);
 
 /* 1 if this site holds the network's admin key, 0 if not, or an error. */
 int plein_roster_is_admin(plein_site *s);

@@ -30,8 +30,14 @@ int plein_site_create(plein_site **out, const char *dir, const char *name);
 int plein_site_open(plein_site **out, const char *dir);
 void plein_site_close(plein_site *s);
 
-/* The site's log (lent; opened on first use), or NULL with the error set. */
+/* The site's log (lent; opened on first use), or NULL with the error set.
+ * The first use checks the loose objects that are new in log.git
+ * (plein_site_log_check), so no process reads a damaged one. */
 struct plein_log *plein_site_log(plein_site *s);
+/* Check the loose objects of log.git added since the last check (loose.h):
+ * 0, or PLEIN_EREJECT with a message saying what to do. A process that
+ * keeps the log open reads objects others write: it checks again. */
+int plein_site_log_check(plein_site *s);
 /* The network id (16 bytes) from the replica; PLEIN_ERR when unset. */
 int plein_site_network_id(plein_site *s, unsigned char out[16]);
 

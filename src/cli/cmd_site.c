@@ -48,14 +48,16 @@ int cmd_init(cli_ctx *ctx)
 	randombytes_buf(nid, sizeof nid);
 	sodium_bin2hex(nidhex, sizeof nidhex, nid, sizeof nid);
 	sodium_bin2hex(pkhex, sizeof pkhex, s->pk, sizeof s->pk);
-	/* This site's key is the network's admin key; its own roster row is
-	 * captured like any write and becomes its first batch. */
+	/* This site's key is the network's admin key; its own roster row and
+	 * the network's name are captured like any write and become its first
+	 * batch. */
 	if ((rc = plein_db_begin(s->db)) < 0 ||
 	    (rc = plein_site_local_set(s, "network_name", network)) < 0 ||
 	    (rc = plein_site_local_set(s, "network_id", nidhex)) < 0 ||
 	    (rc = plein_site_local_set(s, "admin_pk", pkhex)) < 0 ||
 	    (rc = plein_site_local_set(s, "role", "coordinator")) < 0 ||
 	    (rc = plein_roster_admit(s, s->id, s->pk, name, "coordinator", NULL)) < 0 ||
+	    (rc = plein_roster_record_network(s)) < 0 ||
 	    (rc = plein_db_commit(s->db)) < 0) {
 		plein_db_rollback(s->db);
 		return rc;

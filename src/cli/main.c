@@ -13,6 +13,7 @@
 #include "plein/journal.h"
 #include "plein/now.h"
 #include "plein/retention.h"
+#include "plein/roster.h"
 
 const struct cli_command cli_commands[] = {
 	/* Sites and the network */
@@ -124,6 +125,11 @@ plein_site *cli_site(cli_ctx *ctx)
 		if (plein_site_open(&ctx->site, ctx->dir) < 0)
 			return NULL;
 		retention(ctx->site);
+		/* A coordinator from before schema version 6 puts its network's
+		 * name into the log the first time it runs (docs/roster.md). */
+		if (plein_roster_record_network(ctx->site) < 0)
+			fprintf(stderr, "plein: warning: the network's name is not in the log yet (%s)\n", plein_error());
+		plein_error_clear();
 	}
 	return ctx->site;
 }

@@ -214,8 +214,14 @@ int plein_erase_apply(plein_site *s, size_t *out_purged)
 	}
 	if ((rc = plein_log_personals(&refs, &nrefs, s->log, NULL)) < 0)
 		goto done;
+	/* One transaction for the marks of all parts (bench/erase.c): one
+	 * commit, not one per part. A failure loses only marks: those parts
+	 * are checked again next time. */
+	int tx = sqlite3_get_autocommit(plein_db_handle(s->db)) && plein_db_begin(s->db) == 0;
 	for (size_t i = 0; i < nrefs && rc == 0; i++)
 		rc = apply_one(&purged, s, &refs[i], &es, &gone, &ngone);
+	if (tx && (rc == 0 ? plein_db_commit(s->db) : (plein_db_rollback(s->db), 0)) < 0)
+		rc = PLEIN_ERR;
 	if (rc == 0 && ngone)
 		rc = plein_log_prune(NULL, s->log, (const blob_id *)gone, ngone);
 	for (size_t k = 0; k < es.n && rc == 0; k++) {

@@ -104,17 +104,16 @@ static int judge(plein_site *s, const plein_log_entry *e, const char *site, uint
 	if (rc < 0)
 		return VERDICT_REJECT;
 	/* The payload must decode (hash, length, grammar), and only the admin
-	 * may change the roster. */
+	 * may change the roster and the network's name. */
 	plein_batch *b = NULL;
 	if (plein_batch_decode(&b, &h, e->payload.data, e->payload.len,
 			       e->has_personal ? e->personal.data : NULL, e->has_personal ? e->personal.len : 0) < 0)
 		return VERDICT_REJECT;
-	int roster_tid = plein_roster_tid(s);
 	int is_admin = plein_roster_admin(s, admin) == 0 && memcmp(admin, h.site_pk, 32) == 0;
 	int verdict = VERDICT_OK;
 	for (size_t i = 0; i < b->n && !is_admin; i++)
-		if (b->changes[i].tid == roster_tid) {
-			plein_fail(PLEIN_EREJECT, "only the coordinator may change the roster");
+		if (plein_roster_admin_only(s, b->changes[i].tid) != 0) {
+			plein_fail(PLEIN_EREJECT, "only the coordinator may change the roster or the network's name");
 			verdict = VERDICT_REJECT;
 			break;
 		}

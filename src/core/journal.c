@@ -91,9 +91,14 @@ int plein_journal_catch_up(plein_site *s, uint64_t *out_applied)
 {
 	if (out_applied)
 		*out_applied = 0;
+	/* A log opened earlier (the daemon's) may hold objects other
+	 * processes wrote since: check those before reading them. */
+	int was_open = s->log != NULL;
 	plein_log *log = plein_site_log(s);
 	if (!log)
 		return plein_error_code() ? plein_error_code() : PLEIN_ERR;
+	if (was_open && plein_site_log_check(s) < 0)
+		return PLEIN_EREJECT;
 	plein_log_ref *tips = NULL;
 	size_t n = 0;
 	int rc = plein_log_tips(&tips, &n, log);

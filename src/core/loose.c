@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -172,9 +173,12 @@ int plein_loose_check(const char *gitdir, const char *hex)
 	return rc;
 }
 
-int plein_loose_check_all(const char *gitdir, size_t *out_bad)
+/* Check the loose objects of gitdir changed at or after since (seconds;
+ * the later of mtime and ctime, so a copy that kept old mtimes is checked
+ * too). *out_checked counts those looked at. */
+static int walk(const char *gitdir, time_t since, size_t *out_bad, size_t *out_checked)
 {
-	size_t bad = 0;
+	size_t bad = 0, checked = 0;
 	int first = 0;
 	plein_buf p = PLEIN_BUF_INIT;
 	char msg[512] = "";
@@ -182,14 +186,22 @@ int plein_loose_check_all(const char *gitdir, size_t *out_bad)
 		plein_buf_reset(&p);
 		plein_buf_printf(&p, "%s/objects/%02x", gitdir, i);
 		DIR *d = opendir(plein_buf_cstr(&p));
+		size_t base = p.len;
 		struct dirent *e;
 		while (d && (e = readdir(d))) {
 			char hex[41];
+			struct stat st;
 			if (strlen(e->d_name) != 38)
 				continue; /* ., .., tmp_obj_* of a writer */
 			snprintf(hex, sizeof hex, "%02x%s", i, e->d_name);
 			if (!is_hex40(hex))
 				continue;
+			p.len = base;
+			plein_buf_printf(&p, "/%s", e->d_name);
+			if (since > 0 && lstat(plein_buf_cstr(&p), &st) == 0 &&
+			    st.st_mtime < since && st.st_ctime < since)
+				continue;
+			checked++;
 			int rc = plein_loose_check(gitdir, hex);
 			if (rc < 0) {
 				bad++;
@@ -205,5 +217,58 @@ int plein_loose_check_all(const char *gitdir, size_t *out_bad)
 	plein_buf_free(&p);
 	if (out_bad)
 		*out_bad = bad;
+	if (out_checked)
+		*out_checked = checked;
 	return first ? plein_fail(first, "%s", msg) : 0;
+}
+
+int plein_loose_check_all(const char *gitdir, size_t *out_bad)
+{
+	return walk(gitdir, 0, out_bad, NULL);
+}
+
+/* The mark: a decimal Unix time in gitdir/MARK_FILE. */
+#define MARK_FILE "plein-loose-checked"
+
+static time_t read_mark(const char *gitdir)
+{
+	plein_buf p = PLEIN_BUF_INIT;
+	plein_buf_printf(&p, "%s/" MARK_FILE, gitdir);
+	FILE *f = fopen(plein_buf_cstr(&p), "r");
+	long long v = 0;
+	if (f && fscanf(f, "%lld", &v) != 1)
+		v = 0;
+	if (f)
+		fclose(f);
+	plein_buf_free(&p);
+	return v > 0 ? (time_t)v : 0;
+}
+
+/* Best effort: without the mark the next run checks more, nothing worse. */
+static void write_mark(const char *gitdir, time_t t)
+{
+	plein_buf p = PLEIN_BUF_INIT, tmp = PLEIN_BUF_INIT;
+	plein_buf_printf(&p, "%s/" MARK_FILE, gitdir);
+	plein_buf_printf(&tmp, "%s/" MARK_FILE ".%ld", gitdir, (long)getpid());
+	FILE *f = fopen(plein_buf_cstr(&tmp), "w");
+	int ok = f && fprintf(f, "%lld\n", (long long)t) > 0;
+	if (f && fclose(f) != 0)
+		ok = 0;
+	if (!ok || rename(plein_buf_cstr(&tmp), plein_buf_cstr(&p)) != 0)
+		unlink(plein_buf_cstr(&tmp));
+	plein_buf_free(&p);
+	plein_buf_free(&tmp);
+}
+
+int plein_loose_check_new(const char *gitdir)
+{
+	time_t start = time(NULL), mark = read_mark(gitdir);
+	if (mark > start)
+		mark = 0; /* the clock went back: check everything once */
+	size_t checked = 0;
+	int rc = walk(gitdir, mark, NULL, &checked);
+	/* Objects written while we walked have a time >= start: next time. */
+	if (rc == 0 && checked > 0)
+		write_mark(gitdir, start);
+	return rc;
 }

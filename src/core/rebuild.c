@@ -3,9 +3,10 @@
  * plein.db alone held comes back as follows: the network id from any batch
  * header; the admin key from the batch that changed the roster (only the
  * admin's may, and log.git holds only verified chains); this site's role
- * from its roster row. The network's name is not in the log: messages say
- * "this network" until a new card is read. Writes that were never sealed
- * are lost with the file. */
+ * from its roster row; the network's name from the table the coordinator
+ * writes it to (schema/006_network.sql; a network whose coordinator ran
+ * no plein since has none, and messages say "this network"). Writes that
+ * were never sealed are lost with the file. */
 #include "plein/verify.h"
 
 #include <fcntl.h>
@@ -81,6 +82,8 @@ static int fill(plein_site *s)
 		rc = set_hex(s, "admin_pk", admin, 32);
 	if (rc == 0)
 		rc = plein_journal_catch_up(s, NULL);
+	if (rc == 0)
+		rc = plein_roster_network_from_table(s);
 	sqlite3_stmt *st = rc == 0 ? plein_db_stmt(s->db, "SELECT role FROM roster WHERE id = ?1") : NULL;
 	if (st) {
 		sqlite3_bind_text(st, 1, s->id, -1, SQLITE_TRANSIENT);

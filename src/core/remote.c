@@ -148,6 +148,33 @@ static int dir_empty(const char *path)
 	return empty;
 }
 
+/* 1 if folder is where a file system is mounted (its parent lies on
+ * another device, or it is the root), 0 if not, -1 if it cannot be told. */
+static int mount_point(const char *folder)
+{
+	struct stat st, up;
+	plein_buf b = PLEIN_BUF_INIT;
+	plein_buf_printf(&b, "%s/..", folder);
+	int rc = stat(folder, &st) == 0 && stat(plein_buf_cstr(&b), &up) == 0 ?
+		st.st_dev != up.st_dev || st.st_ino == up.st_ino : -1;
+	plein_buf_free(&b);
+	return rc;
+}
+
+/* An empty folder that is not a mount point is what a stick's mount point
+ * looks like with no stick in it: a repository made there would land on
+ * this machine's own disk and the stick would never see it. A mounted
+ * stick, even a fresh empty one, is a mount point; any other place holds
+ * something already or is made on purpose with git. */
+static int refuse_unplugged(const char *folder, const char *path)
+{
+	if (dir_empty(folder) != 1 || mount_point(folder) != 0)
+		return 0;
+	return plein_fail(PLEIN_EINVAL, "%s is an empty folder and no drive is mounted there: is the stick plugged in? "
+			  "Nothing was created. To start a relay in an empty folder on this machine's own disk, "
+			  "create it first with 'git init --bare %s'", folder, path);
+}
+
 static int init_bare(struct ctx *c, const char *path)
 {
 	git_repository *r = NULL;
@@ -161,7 +188,8 @@ static int init_bare(struct ctx *c, const char *path)
 }
 
 /* Make sure a local path is a repository: create a bare one in a missing
- * or empty folder (a fresh stick); refuse anything else. */
+ * or empty folder (a fresh stick), unless that looks like a stick that is
+ * not plugged in (refuse_unplugged); refuse anything else. */
 static int prepare_local(struct ctx *c, const char *path)
 {
 	struct stat st;
@@ -188,6 +216,8 @@ static int prepare_local(struct ctx *c, const char *path)
 		else if (access(folder, W_OK) != 0)
 			rc = plein_fail(PLEIN_ERR, "permission denied: cannot create %s (check who owns %s, and that the stick is not read-only)",
 					path, folder);
+		else
+			rc = refuse_unplugged(folder, path);
 		free(parent);
 		return rc < 0 ? rc : init_bare(c, path);
 	}
@@ -197,7 +227,7 @@ static int prepare_local(struct ctx *c, const char *path)
 	if (empty < 0)
 		return plein_fail(PLEIN_ERR, "permission denied: cannot read %s (%s)", path, strerror(errno));
 	if (empty)
-		return init_bare(c, path);
+		return refuse_unplugged(path, path) < 0 ? PLEIN_EINVAL : init_bare(c, path);
 	git_repository *r = NULL;
 	if (git_repository_open_ext(&r, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
 		return plein_fail(PLEIN_EINVAL, "%s is not a git repository and not empty (point to a bare repository, or to an empty or new folder)",
@@ -720,6 +750,43 @@ static int fetch_personal(struct ctx *c, git_remote *remote, const char *key)
 	return grc < 0 ? remote_fail(c, grc) : 0;
 }
 
+/* Bytes of the files under a relay's objects folder (objects/xx/...,
+ * objects/pack/...). libgit2's local transport reports a push to a path
+ * as a few bytes; the growth of this sum is what the stick really got. */
+static uint64_t objects_bytes(const char *path)
+{
+	plein_buf dir = PLEIN_BUF_INIT, f = PLEIN_BUF_INIT;
+	struct stat st;
+	uint64_t sum = 0;
+	plein_buf_printf(&dir, "%s/objects", path);
+	if (stat(plein_buf_cstr(&dir), &st) != 0) { /* a repository with a work tree */
+		plein_buf_free(&dir);
+		plein_buf_printf(&dir, "%s/.git/objects", path);
+	}
+	DIR *top = opendir(plein_buf_cstr(&dir));
+	for (struct dirent *e; top && (e = readdir(top));) {
+		if (e->d_name[0] == '.')
+			continue;
+		plein_buf_reset(&f);
+		plein_buf_printf(&f, "%s/%s", plein_buf_cstr(&dir), e->d_name);
+		DIR *sub = opendir(plein_buf_cstr(&f));
+		size_t base = f.len;
+		for (struct dirent *g; sub && (g = readdir(sub));) {
+			f.len = base;
+			plein_buf_printf(&f, "/%s", g->d_name);
+			if (g->d_name[0] != '.' && stat(plein_buf_cstr(&f), &st) == 0 && S_ISREG(st.st_mode))
+				sum += (uint64_t)st.st_size;
+		}
+		if (sub)
+			closedir(sub);
+	}
+	if (top)
+		closedir(top);
+	plein_buf_free(&dir);
+	plein_buf_free(&f);
+	return sum;
+}
+
 static int do_push(struct ctx *c, git_remote *remote)
 {
 	plein_remote_result *res = c->res;
@@ -764,7 +831,11 @@ static int do_push(struct ctx *c, git_remote *remote)
 		set_callbacks(&po.callbacks, c);
 		po.pb_parallelism = 1;
 		c->pushing = 1;
+		uint64_t before = c->path ? objects_bytes(c->path) : 0;
 		int grc = git_remote_push(remote, &arr, &po);
+		uint64_t after = c->path ? objects_bytes(c->path) : 0;
+		if (after > before && after - before > res->sent_bytes)
+			res->sent_bytes = (size_t)(after - before);
 		if (grc < 0)
 			rc = remote_fail(c, grc);
 		/* A stick holds no erased bytes either (docs/erasure.md). */

@@ -49,6 +49,84 @@ int plein_roster_admin(plein_site *s, unsigned char out_pk[32])
 	return 0;
 }
 
+/* Text for a roster column: non-empty, bounded, no control characters. */
+static int check_text(const char *what, const char *v, size_t max)
+{
+	if (!v || !*v)
+		return plein_fail(PLEIN_EINVAL, "%s is empty", what);
+	if (strlen(v) > max)
+		return plein_fail(PLEIN_EINVAL, "%s is longer than %zu bytes; shorten it", what, max);
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return plein_fail(PLEIN_EINVAL, "%s contains a control character", what);
+	return 0;
+}
+
+int plein_roster_admin_only(plein_site *s, int tid)
+{
+	int roster = plein_roster_tid(s);
+	if (roster < 0)
+		return roster;
+	const plein_table *t = plein_schema_table(s->schema, PLEIN_NETWORK_TABLE);
+	return tid == roster || (t && t->tid == tid);
+}
+
+int plein_roster_record_network(plein_site *s)
+{
+	int rc = plein_roster_is_admin(s);
+	if (rc <= 0 || !plein_schema_table(s->schema, PLEIN_NETWORK_TABLE)) {
+		plein_error_clear(); /* no admin key: not this function's to report */
+		return 0;
+	}
+	char *name = plein_site_local_get(s, "network_name");
+	char *nid = plein_site_local_get(s, "network_id");
+	/* The name is the card's; writing it only when it differs keeps a
+	 * second run from putting anything in the log. */
+	sqlite3_stmt *st = name && nid ? plein_db_stmt(s->db,
+		"INSERT INTO network(id, name) VALUES (?1, ?2)"
+		" ON CONFLICT(id) DO UPDATE SET name = excluded.name WHERE name IS NOT excluded.name") : NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, nid, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = plein_db_fail(s->db, "writing the network's name");
+		else
+			rc = 0;
+		sqlite3_reset(st);
+	} else {
+		rc = name && nid ? PLEIN_ERR : 0;
+	}
+	free(name);
+	free(nid);
+	return rc;
+}
+
+int plein_roster_network_from_table(plein_site *s)
+{
+	char *nid = plein_site_local_get(s, "network_id"), *name = NULL;
+	sqlite3_stmt *st = nid ? plein_db_stmt(s->db, "SELECT name FROM network WHERE id = ?1") : NULL;
+	int rc = nid && !st ? PLEIN_ERR : 0;
+	if (st) {
+		sqlite3_bind_text(st, 1, nid, -1, SQLITE_TRANSIENT);
+		int step = sqlite3_step(st);
+		if (step == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
+			name = plein_xstrdup((const char *)sqlite3_column_text(st, 0));
+		else if (step != SQLITE_ROW && step != SQLITE_DONE)
+			rc = plein_db_fail(s->db, "reading the network's name");
+		sqlite3_reset(st);
+	}
+	/* Only a name a card could carry: plein card must be able to print it. */
+	if (rc == 0 && name) {
+		if (check_text("the network name", name, PLEIN_CARD_MAX_NAME) == 0)
+			rc = plein_site_local_set(s, "network_name", name);
+		else
+			plein_error_clear(); /* messages keep saying "this network" */
+	}
+	free(name);
+	free(nid);
+	return rc;
+}
+
 int plein_roster_is_admin(plein_site *s)
 {
 	unsigned char admin[32];
@@ -207,19 +285,6 @@ int plein_roster_key_from_log(plein_site *s, const char *site_id, unsigned char 
 	}
 	if (!found)
 		return plein_fail(PLEIN_ENOTFOUND, "no batch from %s has reached this site yet", id);
-	return 0;
-}
-
-/* Text for a roster column: non-empty, bounded, no control characters. */
-static int check_text(const char *what, const char *v, size_t max)
-{
-	if (!v || !*v)
-		return plein_fail(PLEIN_EINVAL, "%s is empty", what);
-	if (strlen(v) > max)
-		return plein_fail(PLEIN_EINVAL, "%s is longer than %zu bytes; shorten it", what, max);
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return plein_fail(PLEIN_EINVAL, "%s contains a control character", what);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 
 #include "plein/buf.h"
 #include "plein/error.h"
+#include "plein/loose.h"
 #include "plein/log.h"
 #include "plein/verify.h"
 
@@ -325,6 +326,21 @@ const char *plein_site_name(const plein_site *s)
 	return n ? n : s->id;
 }
 
+int plein_site_log_check(plein_site *s)
+{
+	char *path = plein_site_path(s, "log.git");
+	int rc = plein_loose_check_new(path);
+	free(path);
+	if (rc == PLEIN_EREJECT) {
+		char why[512]; /* plein_fail writes the slot it would read */
+		snprintf(why, sizeof why, "%s", plein_error());
+		rc = plein_fail(PLEIN_EREJECT, "this site's log.git is damaged, and plein read nothing of it: %s; "
+				"'plein verify' says more. Restore log.git from a backup, or move the site aside, "
+				"'plein init' a new one from the network card and sync to take the batches back from a peer", why);
+	}
+	return rc;
+}
+
 struct plein_log *plein_site_log(plein_site *s)
 {
 	if (!s->log) {
@@ -333,6 +349,13 @@ struct plein_log *plein_site_log(plein_site *s)
 		free(path);
 		if (rc < 0)
 			return NULL;
+		/* libgit2 hangs on a truncated loose object (loose.h): none is
+		 * read before this process has checked what is new. */
+		if (plein_site_log_check(s) < 0) {
+			plein_log_close(s->log);
+			s->log = NULL;
+			return NULL;
+		}
 	}
 	return s->log;
 }

@@ -178,10 +178,9 @@ static int rebuild(plein_verify_report *r, plein_site *live, const plein_changes
 int plein_verify(plein_verify_report *out, plein_site *s)
 {
 	memset(out, 0, sizeof *out);
-	if (!plein_site_log(s))
-		return plein_error_code() ? plein_error_code() : PLEIN_ERR;
 	/* libgit2 would hang on a truncated loose object (loose.h): check
-	 * them all before anything of log.git is read. */
+	 * them all before anything of log.git is read, and before
+	 * plein_site_log's check of the new ones would stop at the first. */
 	char *logpath = plein_site_path(s, "log.git");
 	size_t bad = 0;
 	int rc = plein_loose_check_all(logpath, &bad);
@@ -195,6 +194,8 @@ int plein_verify(plein_verify_report *out, plein_site *s)
 	}
 	if (rc < 0)
 		return rc;
+	if (!plein_site_log(s))
+		return plein_error_code() ? plein_error_code() : PLEIN_ERR;
 	/* Verify seals nothing — it must run on a restored site that waits
 	 * for a peer — but it repairs a replica behind its log, as any
 	 * command does, and takes unsealed writes into the comparison. */

@@ -17,6 +17,18 @@ t "init --new-network: the coordinator's roster row is its first batch"
 co=$(plein init "$TMP/co" --new-network "Regio Twente" --name "Bibliotheek Hengelo")
 ok_if sh -c "git --git-dir co/log.git rev-parse --verify -q 'refs/plein/sites/$co' >/dev/null"
 
+t "... and so is the network's name, for every site and for a rebuild (schema 6)"
+ok_if test "$(sqlite3 co/plein.db "SELECT name FROM network")" = "Regio Twente" \
+	-a "$(git --git-dir co/log.git log --format=%s "refs/plein/sites/$co" | wc -l)" = 1
+
+t "a coordinator from before schema 6 (no network row) writes it at its next command, once"
+cp -a co old
+sqlite3 old/plein.db "UPDATE plein_clock SET applying = 1; DELETE FROM network; UPDATE plein_clock SET applying = 0"
+plein -C old sites >/dev/null; plein -C old sites >/dev/null
+ok_if test "$(sqlite3 old/plein.db "SELECT name FROM network")" = "Regio Twente" \
+	-a "$(git --git-dir old/log.git log --format=%s "refs/plein/sites/$co" | wc -l)" = 2
+rm -rf old
+
 t "the coordinator is on its own roster, admitted, marked as this site and admin"
 js=$(plein -C co sites --json)
 ok_if test "$(field "$js" "$co" role)/$(field "$js" "$co" status)/$(field "$js" "$co" this_site)/$(field "$js" "$co" admin)" \

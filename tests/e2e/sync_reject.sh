@@ -137,6 +137,15 @@ refused "$ID_A" 2 "only the coordinator may change the roster"
 t "... and the roster at R is untouched"
 ok_if test "$(count "$c/R" "SELECT name FROM roster WHERE id = '$ID_A'")" = A
 
+t "a change of the network's name signed by a branch: refused"
+new_case; cp -a "$tpl/A" "$c/A"; thaw "$c/A"
+sqlite3 "$c/A/plein.db" "UPDATE network SET name = 'Gekaapt'"
+quiet_sync "$c/A" "$c/relay.git"
+refused "$ID_A" 2 "only the coordinator may change the roster or the network's name"
+
+t "... and the name at R is untouched"
+ok_if test "$(count "$c/R" "SELECT name FROM network")" = "Regio Test"
+
 t "a revoked signer's later batch: refused, naming the revocation"
 new_case; cp -a "$tpl/V" "$c/V"; thaw "$c/V"
 plein -C "$c/V" daylog add --location "$L" "na intrekking" >/dev/null

@@ -5,12 +5,32 @@
 # one digest, which each rebuilds from its log.
 . "$(dirname "$0")/lib.sh"
 
-mkdir -p "$TMP/stick"   # the stick is mounted; the repository is not there yet
+# The stick is plugged in (a folder with something on it stands in for a
+# mounted drive); the repository is not there yet.
+mkdir -p "$TMP/stick" && echo "foto's" > "$TMP/stick/vakantie.jpg"
 stick="$TMP/stick/plein.git"
 plein init coord --new-network "Regio Twente" --name "Coördinatie" >/dev/null
 plein -C coord card > card.txt
 id_b=$(plein init borne --card card.txt --name "Bibliotheek Borne" --role branch)
 L=$(plein -C borne location add --name "Borne" --kind branch)
+
+t "a sync to an unplugged stick (an empty folder, no drive mounted there) is refused; nothing is created"
+mkdir "$TMP/usb"
+expect_fail 1 "is the stick plugged in?.*Nothing was created" plein -C borne sync "$TMP/usb/plein.git"
+expect_fail 1 "is the stick plugged in?" plein -C borne sync "$TMP/usb"
+t "... and nothing was created in the empty folder"
+ok_if test -z "$(ls -A "$TMP/usb")"
+
+t "a fresh, empty stick that is mounted becomes a relay at the first sync"
+# A copy of borne syncs: inside the mount namespace its plein.db may look
+# moved (another device number), and borne itself must stay unrestored.
+if unshare -rm true 2>/dev/null; then
+	cp -a borne borne.mnt
+	ok_if unshare -rm sh -c "mount -t tmpfs stick '$TMP/usb' && '$PLEIN' -C borne.mnt sync '$TMP/usb' >/dev/null &&
+		git --git-dir '$TMP/usb' rev-parse --is-bare-repository >/dev/null && test -n \"\$(git --git-dir '$TMP/usb' for-each-ref refs/plein/sites)\""
+else
+	n=$((n + 1)); echo "ok $n - $name # SKIP no mount namespace here (unshare -rm)"
+fi
 
 t "a sync to a missing stick path creates the repository there"
 ok_if sh -c "'$PLEIN' -C borne sync '$stick' >/dev/null && git --git-dir '$stick' rev-parse --is-bare-repository >/dev/null"
@@ -47,6 +67,23 @@ t "status remembers the last sync with the stick"
 plein -C borne peer add stick "$stick"
 plein -C borne sync >/dev/null
 ok_if sh -c "'$PLEIN' -C borne peer list --json | grep -q '\"last_ok\":\"20'"
+
+t "bytes out of a stick count what was written to it: more than the payloads of the batches sent"
+bytes_out() { plein -C borne status --json | python3 -c "
+import json, sys
+print(next(p['bytes_out'] for p in json.load(sys.stdin)['peers'] if p['peer'] == 'stick'))"; }
+b0=$(bytes_out)
+for k in 1 2 3; do
+	plein -C borne daylog add --location "$L" "$(head -c 2400 /dev/urandom | base64 -w0)" >/dev/null
+done
+plein -C borne sync stick >/dev/null
+b1=$(bytes_out)
+payload=0   # each command seals its own batch: three were sent
+for c in $(git --git-dir "$stick" log -3 --format=%H "refs/plein/sites/$id_b"); do
+	payload=$((payload + $(git --git-dir "$stick" cat-file -s "$c:payload")))
+done
+echo "# bytes out: $b0 before, $b1 after; the three batches' payloads are $payload bytes"
+ok_if test "$payload" -gt 6000 -a $((b1 - b0)) -gt "$payload" -a $((b1 - b0)) -lt $((payload * 4))
 
 t "status shows the version vector with both chains and the stick's last sync"
 st=$(plein -C borne status --json)
@@ -113,11 +150,20 @@ ok_if test "$before" -gt 3 -a "$after" -le 2 -a "$loose_after" -lt "$loose_befor
 # plein.db is a cache of log.git: a lost one comes back from the log.
 t "a site whose plein.db is gone rebuilds it from log.git: same digest, it verifies"
 want=$(plein -C coord digest)
+card_coord=$(plein -C coord card); card_borne=$(plein -C borne card)
 mv coord/plein.db coord/plein.db.lost; rm -f coord/plein.db-wal coord/plein.db-shm
 got=$(plein -C coord digest 2>rebuild.err)
 plein -C coord verify >verify.out 2>&1; vrc=$?
 ok_if test "$got" = "$want" -a "$vrc" = 0 -a ! -s rebuild.err \
 	-a "$(plein -C coord status --json | grep -o '"role":"[a-z]*"')" = '"role":"coordinator"'
+
+t "... and it knows its network's name again: plein card prints the same card"
+ok_if test "$(plein -C coord card 2>&1)" = "$card_coord"
+
+t "a joining site rebuilt from log.git learns the network's name from the coordinator's chain"
+mv borne/plein.db borne/plein.db.lost; rm -f borne/plein.db-wal borne/plein.db-shm
+got=$(plein -C borne card 2>&1)
+ok_if test "$got" = "$card_borne" -a "$(plein -C borne status --json | grep -o '"network":"[^"]*"')" = '"network":"Regio Twente"'
 
 t "... it seals again after a sync, and its writes reach the other site"
 plein -C coord sync "$stick" >/dev/null 2>&1

@@ -1,5 +1,7 @@
 /* The journal: captured writes become signed batches in log.git, and the
  * replica catches up from the log after a crash at the commit point. */
+#include <unistd.h>
+
 #include "harness.h"
 #include "plein/capture.h"
 #include "plein/digest.h"
@@ -174,4 +176,35 @@ TEST(unsealed_local_delete_survives_a_concurrent_update)
 	plein_site_close(b);
 	test_rmdir(da);
 	test_rmdir(db);
+}
+
+/* The daemon keeps log.git open while other processes seal into it: its
+ * catch-up checks the loose objects they wrote before reading them, so a
+ * damaged one is an error, not a hang in libgit2 (loose.h). */
+TEST(catch_up_of_a_long_open_log_checks_loose_objects_others_wrote)
+{
+	char dir[256], cmd[700], hex[64] = "", path[400];
+	plein_site *s = test_site(dir), *other = NULL;
+	CHECK(s != NULL);
+	uint64_t seq = 0;
+	CHECK_OK(plein_db_exec(s->db, "INSERT INTO daylog(id, text) VALUES ('a', 'een')"));
+	CHECK_OK(plein_journal_seal(s, &seq)); /* s's log is open from here on */
+	CHECK_OK(plein_site_open(&other, dir));
+	CHECK_OK(plein_db_exec(other->db, "INSERT INTO daylog(id, text) VALUES ('b', 'twee')"));
+	CHECK_OK(plein_journal_seal(other, &seq));
+	CHECK_EQ_INT(seq, 2);
+	plein_site_close(other);
+	snprintf(cmd, sizeof cmd, "git --git-dir '%s/log.git' rev-parse 'refs/plein/sites/%s:payload'", dir, s->id);
+	FILE *p = popen(cmd, "r");
+	CHECK(p != NULL);
+	CHECK(fgets(hex, sizeof hex, p) != NULL);
+	pclose(p);
+	hex[strcspn(hex, "\n")] = 0;
+	snprintf(path, sizeof path, "%s/log.git/objects/%.2s/%s", dir, hex, hex + 2);
+	CHECK_EQ_INT(truncate(path, 10), 0);
+	CHECK_EQ_INT(plein_journal_catch_up(s, NULL), PLEIN_EREJECT);
+	CHECK(strstr(plein_error(), "log.git is damaged") != NULL);
+	CHECK(strstr(plein_error(), hex) != NULL);
+	plein_site_close(s);
+	test_rmdir(dir);
 }

@@ -76,7 +76,8 @@ TEST(push_to_a_fresh_folder_then_fetch_elsewhere)
 	CHECK_OK(append_n(a, SITE_A, 1, 5, "x"));
 	CHECK_OK(append_n(a, SITE_B, 1, 2, "x"));
 	snprintf(url, sizeof url, "%s/stick", dir);
-	CHECK(mkdir(url, 0755) == 0);
+	CHECK(mkdir(url, 0755) == 0); /* a used stick: something is on it */
+	CHECK_EQ_INT(sh(NULL, 0, "echo x > '%s/photo.jpg'", url), 0);
 	snprintf(url, sizeof url, "%s/stick/plein.git", dir);
 
 	plein_remote_result res;
@@ -225,8 +226,20 @@ TEST(local_paths_that_are_not_repositories)
 	snprintf(url, sizeof url, "%s/fresh", dir);
 	CHECK_EQ_INT(plein_remote_sync(&res, a, url, &bad), PLEIN_EINVAL);
 	plein_remote_result_free(&res);
-	/* an empty folder becomes a repository */
+	/* An empty folder that is no mount point is a stick's mount point
+	 * without the stick: refused, nothing made in it or below it. */
 	CHECK(mkdir(url, 0755) == 0);
+	CHECK_EQ_INT(plein_remote_sync(&res, a, url, NULL), PLEIN_EINVAL);
+	CHECK(strstr(plein_error(), "is the stick plugged in?") != NULL);
+	CHECK_EQ_INT(res.created, 0);
+	plein_remote_result_free(&res);
+	snprintf(url, sizeof url, "%s/fresh/plein.git", dir);
+	CHECK_EQ_INT(plein_remote_sync(&res, a, url, NULL), PLEIN_EINVAL);
+	CHECK(strstr(plein_error(), "is the stick plugged in?") != NULL);
+	CHECK_EQ_INT(sh(NULL, 0, "rmdir '%s/fresh'", dir), 0); /* still empty */
+	plein_remote_result_free(&res);
+	/* A new folder in one that holds something becomes a repository. */
+	snprintf(url, sizeof url, "%s/photos/plein.git", dir);
 	CHECK_OK(plein_remote_sync(&res, a, url, NULL));
 	CHECK_EQ_INT(res.created, 1);
 	CHECK_EQ_INT(res.count[PLEIN_REMOTE_PUSHED], 1);
