@@ -37,7 +37,7 @@ int plein_roster_tid(plein_site *s);
 int plein_roster_admin_only(plein_site *s, int tid);
 
 /* At the coordinator: put the network's name (plein_local network_name)
- * into the synced table `network` (schema/007_network.sql) unless it is
+ * into the synced table `network` (schema/006_network.sql) unless it is
  * there already, so every site, and a rebuild from log.git, learns it.
  * The write is captured like any other and sealed by the caller. Does
  * nothing at other sites. */
