@@ -64,4 +64,9 @@ int plein_tcp_connect(struct event_base *base, plein_site *s, const char *hostpo
 int plein_tcp_sync(plein_tcp_result *out, plein_site *s, const char *hostport);
 void plein_tcp_result_free(plein_tcp_result *r);
 
+/* End every session on base now (a stop): each one's callback hears an
+ * error; what arrived whole is stored and kept first, so nothing is half
+ * applied and the next session resumes. */
+void plein_tcp_stop(struct event_base *base);
+
 #endif

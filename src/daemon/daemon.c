@@ -193,11 +193,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	else
 		plein_dlog_info("%s: stopping", name);
 	stop_listening(d);
-	/* Sessions peers started here end now: shut their sockets (still
-	 * theirs to close), so each ends at its next read. What was applied
-	 * stays applied; a transfer cut short resumes at the next sync. */
-	for (in_sess *in = d->ins; in; in = in->next)
-		shutdown(in->fd, SHUT_RDWR);
+	/* Every TCP session ends now, ours and the peers': what arrived whole
+	 * is kept, a transfer cut short resumes at the next sync. */
+	plein_tcp_stop(d->base);
 	check_stopped(d);
 }
 
@@ -410,6 +408,7 @@ int plein_daemon_run(plein_site *s, const plein_daemon_opts *o)
 	d->backoff_base = 1;
 	d->backoff_max = setting(s, "site.backoff_max", 0, 300, 1, 86400);
 	plein_tcp_limits_default(&d->lim);
+	d->lim.idle_ms = setting(s, "site.tcp_idle", 0, d->lim.idle_ms / 1000, 1, 3600) * 1000;
 	if (sodium_init() < 0)
 		return plein_fail(PLEIN_ERR, "libsodium cannot start");
 	if (!plein_site_log(s))

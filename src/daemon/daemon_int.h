@@ -35,7 +35,7 @@ typedef struct peer {
 	struct srv *d;
 } peer;
 
-/* A session a peer started here: its socket, to shut at a stop. */
+/* A session a peer started here (counted; plein_tcp_stop ends it at a stop). */
 typedef struct in_sess {
 	struct srv *d;
 	evutil_socket_t fd;
