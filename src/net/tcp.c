@@ -474,6 +474,9 @@ static int on_vector(struct sess *ss, const plein_buf *m)
 	plein_vv_entry *v = NULL;
 	size_t n = 0;
 	int rc = plein_msg_vector_decode(&v, &n, m->data, m->len);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (strcmp(v[i].site, ss->s->id) == 0)
+			ss->res.peer_own_seq = v[i].seq;
 	if (rc == 0)
 		rc = tcp_send_plan(&ss->send, ss->s, v, n);
 	free(v);
@@ -680,6 +683,9 @@ static void finish(struct sess *ss, int rc)
 		memset(&ss->recv.rep, 0, sizeof ss->recv.rep);
 	}
 	ss->res.rc = ss->fail_rc;
+	plein_log_ref own;
+	ss->res.own_confirmed = !ss->fail_rc && ss->sent_bye && ss->got_end && plein_log_tip(&own, ss->s->log, ss->s->id) == 0 &&
+		own.seq >= ss->res.peer_own_seq;
 	if (ss->fail_rc)
 		plein_fail(ss->fail_rc, "%s", ss->res.error);
 	event_free(ss->hs_timer);
