@@ -89,7 +89,9 @@ plein -C delden sync "tcp://127.0.0.1:$pc" >/dev/null
 cp -a delden delden.backup
 plein -C delden daylog add --location "$L" --day 2026-11-26 "Na de back-up geschreven" >/dev/null
 plein -C delden sync "tcp://127.0.0.1:$pc" >/dev/null
-rm -rf delden && cp -a delden.backup delden   # the disk died; the backup comes back
+# The disk died; the backup comes back (to a new file: the old one is
+# held until then, so the copy cannot reuse its inode and look unmoved).
+mv delden delden.dead && cp -a delden.backup delden && rm -rf delden.dead
 unsealed() { python3 -c "import json, sys; print(json.loads(sys.argv[1])['unsealed_changes'])" "$(plein -C delden status --json)"; }
 
 t "after a restore, a write is saved but not sealed, and says why"
