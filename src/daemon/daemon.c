@@ -18,6 +18,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -201,6 +202,31 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 /* ---- the tick ---- */
 
+/* A repack by another process (a 'plein sync', the git sync's child)
+ * deletes packs this process's libgit2 holds open and mapped: the objects
+ * are still found, but the space of the deleted files is not freed while
+ * the daemon runs, and each repack adds to it. So when the pack directory
+ * changed, log.git is opened afresh (cheap; sessions hold no libgit2
+ * object between callbacks). */
+static void log_refresh(srv *d)
+{
+	char *packs = plein_site_path(d->s, "log.git/objects/pack"), *path = plein_site_path(d->s, "log.git");
+	struct stat st;
+	plein_log *fresh = NULL;
+	if (stat(packs, &st) == 0 && (st.st_mtim.tv_sec != d->packs_mtime.tv_sec ||
+				      st.st_mtim.tv_nsec != d->packs_mtime.tv_nsec)) {
+		if (plein_log_open(&fresh, path, 0) == 0) {
+			plein_log_close(d->s->log);
+			d->s->log = fresh;
+			d->packs_mtime = st.st_mtim;
+		} else { /* the old one still works: try again at the next tick */
+			plein_dlog_warn("cannot open log.git afresh after a repack: %s", plein_error());
+		}
+	}
+	free(packs);
+	free(path);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	srv *d = arg;
@@ -210,6 +236,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	peers_load(d);
+	log_refresh(d);
 	daemon_local_check(d, 0);
 	daemon_retention(d);
 	peers_run(d);

@@ -59,6 +59,7 @@ typedef struct srv {
 	size_t npeers;
 	struct timespec conf_mtime;
 	off_t conf_size;
+	struct timespec packs_mtime; /* log.git/objects/pack when log.git was opened */
 	/* local changes */
 	int64_t data_version;
 	int changed;            /* HTTP wrote, or a session brought batches */
