@@ -337,7 +337,7 @@ int main(int argc, char **argv)
 	make_source(src, rows, chunk);
 	printf("(made in %.1f s)\n", now() - t_make);
 	fflush(stdout);
-	double t_tcp[MAXRUNS], t_git[MAXRUNS], ratio[MAXRUNS];
+	double t_tcp[MAXRUNS], t_git[MAXRUNS], ratio[MAXRUNS], rss_serve[MAXRUNS], rss_pull[MAXRUNS];
 	struct sync_run r, idle;
 	long pack = 0;
 	char ds[65], dd[65];
@@ -351,6 +351,8 @@ int main(int argc, char **argv)
 			if ((pass == 0) == (k % 2 == 0)) {
 				one_sync(&r, src, dst, tmp);
 				t_tcp[k] = r.secs;
+				rss_serve[k] = (double)r.rss_serve;
+				rss_pull[k] = (double)r.rss_pull;
 			} else {
 				char cmd[10000];
 				snprintf(cmd, sizeof cmd, "git clone -q --bare --mirror 'file://%s' '%s'", log, clone);
@@ -377,12 +379,13 @@ int main(int argc, char **argv)
 	printf("ratio      tcp / git clone = %.2f (median of per-run ratios)\n", median(ratio, runs));
 	printf("wire       %" PRIu64 " bytes (in %" PRIu64 ", out %" PRIu64 "); git's pack %ld bytes; ratio %.3f\n", wire,
 	       r.bytes_in, r.bytes_out, pack, (double)wire / (double)pack);
-	printf("peak RSS   responder %ld KiB, initiator %ld KiB\n", r.rss_serve, r.rss_pull);
+	long rs = (long)median(rss_serve, runs), rp = (long)median(rss_pull, runs);
+	printf("peak RSS   responder %ld KiB, initiator %ld KiB (medians)\n", rs, rp);
 	printf("no change  %" PRIu64 " bytes out, %" PRIu64 " in, %u round trips (handshake included)\n", idle.bytes_out,
 	       idle.bytes_in, idle.round_trips);
 	printf("RESULT tcp_over_git_clone %.3f\nRESULT wire_over_pack %.3f\nRESULT rss_responder_kib %ld\n"
 	       "RESULT rss_initiator_kib %ld\nRESULT idle_bytes_out %" PRIu64 "\nRESULT idle_bytes_in %" PRIu64 "\n",
-	       median(ratio, runs), (double)wire / (double)pack, r.rss_serve, r.rss_pull, idle.bytes_out, idle.bytes_in);
+	       median(ratio, runs), (double)wire / (double)pack, rs, rp, idle.bytes_out, idle.bytes_in);
 	char rm[200];
 	snprintf(rm, sizeof rm, "rm -rf '%s'", tmp);
 	return system(rm) == 0 ? 0 : 2;

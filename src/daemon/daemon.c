@@ -428,9 +428,7 @@ int plein_daemon_run(plein_site *s, const plein_daemon_opts *o)
 	 * a whole log in (issue 4: under 64 MiB). The 64 MiB of db.c is for
 	 * one-shot commands that write large transactions. */
 	int cache_mib = setting(s, "site.daemon_cache_mib", 0, 16, 2, 1024);
-	char pragma[64];
-	snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d", cache_mib * 1024);
-	if (plein_db_exec(s->db, pragma) < 0)
+	if (plein_db_cache_size(s->db, -cache_mib * 1024, NULL) < 0)
 		return plein_error_code();
 	d->backoff_base = 1;
 	d->backoff_max = setting(s, "site.backoff_max", 0, 300, 1, 86400);

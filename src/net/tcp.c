@@ -26,6 +26,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "plein/conf.h"
+#include "plein/db.h"
 #include "plein/error.h"
 #include "plein/frame.h"
 #include "plein/noise.h"
@@ -854,7 +856,13 @@ int plein_tcp_sync(plein_tcp_result *out, plein_site *s, const char *hostport)
 		snprintf(out->error, sizeof out->error, "%s", plein_error());
 		return out->rc;
 	}
-	int rc = plein_tcp_connect(base, s, hostport, NULL, sync_done, out);
+	/* Applying one batch per transaction, as the daemon does, needs no
+	 * more page cache than the daemon's (site.daemon_cache_mib): db.c's
+	 * 64 MiB would only let a large pull grow (docs/tcp-sync.md). */
+	int mib = plein_conf_get_int(s->conf, "site.daemon_cache_mib", 16), cache = 0;
+	int rc = plein_db_cache_size(s->db, -(mib >= 2 && mib <= 1024 ? mib : 16) * 1024, &cache);
+	if (rc == 0)
+		rc = plein_tcp_connect(base, s, hostport, NULL, sync_done, out);
 	if (rc < 0) {
 		out->rc = rc;
 		snprintf(out->error, sizeof out->error, "%s", plein_error());
@@ -862,6 +870,8 @@ int plein_tcp_sync(plein_tcp_result *out, plein_site *s, const char *hostport)
 		event_base_dispatch(base);
 	}
 	event_base_free(base);
+	if (cache)
+		plein_db_cache_size(s->db, cache, NULL);
 	if (out->rc == 1)
 		out->rc = plein_fail(PLEIN_ERR, "%s: the session ended without a result", hostport);
 	else if (out->rc < 0)
