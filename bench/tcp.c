@@ -14,6 +14,8 @@
  * per batch. Each side runs in its own process (this binary again, by
  * /proc/self/exe), so each one's peak RSS is its own.
  *
+ * BENCH_TCP_CACHE_MIB sets the puller's site.daemon_cache_mib (default 16).
+ *
  * Usage: tcp [ROWS [RUNS [CHUNK]]]   (defaults 25000, 3, 1000; 250000 rows
  * = 1,000,000 column changes). "RESULT name value" lines are for machines. */
 #include <arpa/inet.h>
@@ -32,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plein/conf.h"
 #include "plein/db.h"
 #include "plein/digest.h"
 #include "plein/error.h"
@@ -134,6 +137,14 @@ static void make_dest(const char *dir, const char *src)
 	if (plein_journal_seal(a, &seq) < 0)
 		die("sealing the admission");
 	plein_site_close(a);
+	/* BENCH_TCP_CACHE_MIB=64: pull with db.c's cache, as before the pull
+	 * took the daemon's 16 MiB, for a comparison in the same run. */
+	const char *mib = getenv("BENCH_TCP_CACHE_MIB");
+	if (mib) {
+		plein_conf_set(s->conf, "site.daemon_cache_mib", mib);
+		if (plein_site_save_conf(s) < 0)
+			die("saving plein.conf");
+	}
 	plein_site_close(s);
 }
 
