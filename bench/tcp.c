@@ -16,6 +16,8 @@
  * per batch. Each side runs in its own process (this binary again, by
  * /proc/self/exe), so each one's peak RSS is its own.
  *
+ * BENCH_TCP_CACHE_MIB sets the puller's site.daemon_cache_mib (default 16).
+ *
  * Usage: tcp [ROWS [RUNS [CHUNK]]]   (defaults 25000, 3, 1000; 250000 rows
  * = 1,000,000 column changes). "RESULT name value" lines are for machines. */
 #include <arpa/inet.h>
@@ -34,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plein/conf.h"
 #include "plein/db.h"
 #include "plein/digest.h"
 #include "plein/error.h"
@@ -136,6 +139,14 @@ static void make_dest(const char *dir, const char *src)
 	if (plein_journal_seal(a, &seq) < 0)
 		die("sealing the admission");
 	plein_site_close(a);
+	/* BENCH_TCP_CACHE_MIB=64: pull with db.c's cache, as before the pull
+	 * took the daemon's 16 MiB, for a comparison in the same run. */
+	const char *mib = getenv("BENCH_TCP_CACHE_MIB");
+	if (mib) {
+		plein_conf_set(s->conf, "site.daemon_cache_mib", mib);
+		if (plein_site_save_conf(s) < 0)
+			die("saving plein.conf");
+	}
 	plein_site_close(s);
 }
 
@@ -347,7 +358,7 @@ int main(int argc, char **argv)
 	make_source(src, rows, chunk);
 	printf("(made in %.1f s)\n", now() - t_make);
 	fflush(stdout);
-	double t_tcp[MAXRUNS], t_git[MAXRUNS], ratio[MAXRUNS];
+	double t_tcp[MAXRUNS], t_git[MAXRUNS], ratio[MAXRUNS], rss_serve[MAXRUNS], rss_pull[MAXRUNS];
 	struct sync_run r, idle_xx, idle;
 	int first_port = 0;
 	long pack = 0;
@@ -364,6 +375,8 @@ int main(int argc, char **argv)
 				t_tcp[k] = r.secs;
 				if (k == 0)
 					first_port = r.port;
+				rss_serve[k] = (double)r.rss_serve;
+				rss_pull[k] = (double)r.rss_pull;
 			} else {
 				char cmd[10000];
 				snprintf(cmd, sizeof cmd, "git clone -q --bare --mirror 'file://%s' '%s'", log, clone);
@@ -392,7 +405,8 @@ int main(int argc, char **argv)
 	printf("ratio      tcp / git clone = %.2f (median of per-run ratios)\n", median(ratio, runs));
 	printf("wire       %" PRIu64 " bytes (in %" PRIu64 ", out %" PRIu64 "); git's pack %ld bytes; ratio %.3f\n", wire,
 	       r.bytes_in, r.bytes_out, pack, (double)wire / (double)pack);
-	printf("peak RSS   responder %ld KiB, initiator %ld KiB\n", r.rss_serve, r.rss_pull);
+	long rs = (long)median(rss_serve, runs), rp = (long)median(rss_pull, runs);
+	printf("peak RSS   responder %ld KiB, initiator %ld KiB (medians)\n", rs, rp);
 	printf("no change  %" PRIu64 " bytes out, %" PRIu64 " in, %u round trip(s), handshake included (IK: a known site)\n",
 	       idle.bytes_out, idle.bytes_in, idle.round_trips);
 	printf("           %" PRIu64 " bytes out, %" PRIu64 " in, %u round trips at first contact (XX)\n", idle_xx.bytes_out,
@@ -401,7 +415,7 @@ int main(int argc, char **argv)
 	       "RESULT rss_initiator_kib %ld\nRESULT idle_bytes_out %" PRIu64 "\nRESULT idle_bytes_in %" PRIu64 "\n"
 	       "RESULT idle_round_trips %u\nRESULT idle_xx_bytes_out %" PRIu64 "\nRESULT idle_xx_bytes_in %" PRIu64 "\n"
 	       "RESULT idle_xx_round_trips %u\n",
-	       median(ratio, runs), (double)wire / (double)pack, r.rss_serve, r.rss_pull, idle.bytes_out, idle.bytes_in,
+	       median(ratio, runs), (double)wire / (double)pack, rs, rp, idle.bytes_out, idle.bytes_in,
 	       idle.round_trips, idle_xx.bytes_out, idle_xx.bytes_in, idle_xx.round_trips);
 	char rm[200];
 	snprintf(rm, sizeof rm, "rm -rf '%s'", tmp);

@@ -58,6 +58,7 @@ static void decode(const unsigned char *p, size_t n)
 		break;
 	}
 	case PLEIN_MSG_DONE:
+	case PLEIN_MSG_BUSY:
 	case PLEIN_MSG_BYE: {
 		uint64_t c;
 		rc = plein_msg_count_decode(&c, p[0], p, n);

@@ -28,6 +28,11 @@ int plein_db_step_done(plein_db *db, sqlite3_stmt *st);
  * returns PLEIN_ENOTFOUND when there is no row. */
 int plein_db_int(plein_db *db, int64_t *out, const char *sql, ...);
 
+/* Set the page cache (PRAGMA cache_size: pages, or KiB when negative);
+ * *out_old (may be NULL) gets what it was, to put back. Connections open
+ * with 64 MiB; what applies one batch per transaction needs far less. */
+int plein_db_cache_size(plein_db *db, int size, int *out_old);
+
 #define plein_db_begin(db) plein_db_begin_at((db), __FILE__, __LINE__)
 int plein_db_begin_at(plein_db *db, const char *file, int line);
 int plein_db_commit(plein_db *db);

@@ -42,6 +42,12 @@ typedef struct plein_tcp_result {
 	size_t batches_in, batches_out;
 	unsigned round_trips;
 	plein_ingest_report ingest;             /* what the received batches did here */
+	/* The peer's vector entry for our own chain (0: it has none), and
+	 * whether a clean session left our chain holding all of that: the
+	 * peer confirmed our history, so a restored site may seal again
+	 * (journal.h, docs/sync.md). */
+	uint64_t peer_own_seq;
+	int own_confirmed;
 } plein_tcp_result;
 
 /* Called once when a session ends, cleanly or not; r is freed after the
@@ -63,5 +69,10 @@ int plein_tcp_connect(struct event_base *base, plein_site *s, const char *hostpo
  * every case; free it with plein_tcp_result_free. */
 int plein_tcp_sync(plein_tcp_result *out, plein_site *s, const char *hostport);
 void plein_tcp_result_free(plein_tcp_result *r);
+
+/* End every session on base now (a stop): each one's callback hears an
+ * error; what arrived whole is stored and kept first, so nothing is half
+ * applied and the next session resumes. */
+void plein_tcp_stop(struct event_base *base);
 
 #endif

@@ -36,6 +36,7 @@ enum {
 	PLEIN_MSG_DONE = 4,
 	PLEIN_MSG_REFUSED = 5,
 	PLEIN_MSG_BYE = 6,
+	PLEIN_MSG_BUSY = 7,
 };
 
 #define PLEIN_MSG_MAX_VECTOR 65536   /* entries in a version vector */

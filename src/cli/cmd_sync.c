@@ -194,11 +194,13 @@ static void print_ingest(const char *label, const plein_ingest_report *rep, size
 			without_batch_prefix(&rep->notes[i]));
 }
 
-/* A peer over TCP (include/plein/tcp.h): one session does both ways. */
-static int sync_tcp(plein_site *s, const char *label, const char *hostport)
+/* A peer over TCP (include/plein/tcp.h): one session does both ways.
+ * *confirmed: the session confirmed our own chain (own_chain_confirmed). */
+static int sync_tcp(plein_site *s, const char *label, const char *hostport, int *confirmed)
 {
 	plein_tcp_result r;
 	int rc = plein_tcp_sync(&r, s, hostport);
+	*confirmed = rc == 0 && r.own_confirmed;
 	const plein_ingest_report *rep = &r.ingest;
 	record(s, label, rc < 0 ? r.error : NULL, rep->accepted + rep->released, r.batches_out,
 	       (size_t)r.bytes_in, (size_t)r.bytes_out);
@@ -217,9 +219,8 @@ static int sync_tcp(plein_site *s, const char *label, const char *hostport)
  * *confirmed: see own_chain_confirmed. */
 static int sync_one(plein_site *s, const char *label, const char *url, const char *key, int *confirmed)
 {
-	*confirmed = 0; /* TCP: the session does not tell (yet) */
 	if (strncmp(url, "tcp://", 6) == 0)
-		return sync_tcp(s, label, url + 6);
+		return sync_tcp(s, label, url + 6, confirmed);
 	plein_remote_result fetched, pushed;
 	plein_ingest_report rep;
 	memset(&fetched, 0, sizeof fetched);

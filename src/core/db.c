@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,4 +212,17 @@ void plein_db_rollback(plein_db *db)
 	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	db->tx_file = NULL;
+}
+
+int plein_db_cache_size(plein_db *db, int size, int *out_old)
+{
+	int64_t old = 0;
+	if (out_old && plein_db_int(db, &old, "PRAGMA cache_size", NULL) < 0)
+		return plein_error_code();
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA cache_size=%d", size);
+	int rc = plein_db_exec(db, sql);
+	if (rc == 0 && out_old)
+		*out_old = (int)old;
+	return rc;
 }

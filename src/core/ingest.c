@@ -198,6 +198,7 @@ static int ingest_chain(plein_site *s, plein_ingest_report *r, const plein_log_r
 	if ((rc = chain_hash(s, in->site, tip.seq, prev)) < 0)
 		return rc;
 	uint64_t good = tip.seq;
+	int stop = 0;
 	for (uint64_t seq = tip.seq + 1; seq <= in->seq; seq++) {
 		plein_log_entry e;
 		memset(&e, 0, sizeof e);
@@ -216,6 +217,10 @@ static int ingest_chain(plein_site *s, plein_ingest_report *r, const plein_log_r
 		if (verdict == VERDICT_OK) {
 			memcpy(prev, next, sizeof prev);
 			good = seq;
+			if ((stop = plein_site_progress(s)) < 0) {
+				plein_log_entry_free(&e);
+				break; /* what was verified is adopted below */
+			}
 		} else if (verdict == VERDICT_HOLD) {
 			/* Hold this batch and the rest of the chain until admitted. */
 			for (uint64_t k = seq; k <= in->seq; k++) {
@@ -250,7 +255,7 @@ static int ingest_chain(plein_site *s, plein_ingest_report *r, const plein_log_r
 			rc = 0;
 		}
 	}
-	return rc;
+	return rc < 0 ? rc : stop;
 }
 
 /* Held batches whose signer is admitted now and that continue a chain. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "plein/batch.h"
 #include "plein/buf.h"
@@ -87,6 +88,22 @@ out:
 	return rc;
 }
 
+/* Test-only fault hook: PLEIN_TEST_APPLY_DELAY_MS=N makes every applied
+ * batch take N ms longer, so tests can show a peer a long ingest
+ * (tests/e2e/serve_busy.sh). Unset: no effect. */
+static void test_apply_delay(void)
+{
+	static long ms = -1;
+	if (ms < 0) {
+		const char *e = getenv("PLEIN_TEST_APPLY_DELAY_MS");
+		ms = e ? atol(e) : 0;
+	}
+	if (ms > 0) {
+		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
 int plein_journal_catch_up(plein_site *s, uint64_t *out_applied)
 {
 	if (out_applied)
@@ -122,6 +139,10 @@ int plein_journal_catch_up(plein_site *s, uint64_t *out_applied)
 			plein_log_entry_free(&e);
 			if (rc == 0 && out_applied)
 				(*out_applied)++;
+			if (rc == 0) {
+				test_apply_delay();
+				rc = plein_site_progress(s);
+			}
 		}
 	}
 	free(tips);

@@ -276,6 +276,14 @@ fail:
 	return rc;
 }
 
+int plein_site_progress(plein_site *s)
+{
+	if (s->progress && s->progress(s->progress_arg))
+		return plein_fail(PLEIN_ERR, "stopped between two batches; what was applied stays, the next sync goes on "
+				  "from there");
+	return 0;
+}
+
 void plein_site_close(plein_site *s)
 {
 	if (!s)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -193,15 +194,38 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	else
 		plein_dlog_info("%s: stopping", name);
 	stop_listening(d);
-	/* Sessions peers started here end now: shut their sockets (still
-	 * theirs to close), so each ends at its next read. What was applied
-	 * stays applied; a transfer cut short resumes at the next sync. */
-	for (in_sess *in = d->ins; in; in = in->next)
-		shutdown(in->fd, SHUT_RDWR);
+	/* Every TCP session ends now, ours and the peers': what arrived whole
+	 * is kept, a transfer cut short resumes at the next sync. */
+	plein_tcp_stop(d->base);
 	check_stopped(d);
 }
 
 /* ---- the tick ---- */
+
+/* A repack by another process (a 'plein sync', the git sync's child)
+ * deletes packs this process's libgit2 holds open and mapped: the objects
+ * are still found, but the space of the deleted files is not freed while
+ * the daemon runs, and each repack adds to it. So when the pack directory
+ * changed, log.git is opened afresh (cheap; sessions hold no libgit2
+ * object between callbacks). */
+static void log_refresh(srv *d)
+{
+	char *packs = plein_site_path(d->s, "log.git/objects/pack"), *path = plein_site_path(d->s, "log.git");
+	struct stat st;
+	plein_log *fresh = NULL;
+	if (stat(packs, &st) == 0 && (st.st_mtim.tv_sec != d->packs_mtime.tv_sec ||
+				      st.st_mtim.tv_nsec != d->packs_mtime.tv_nsec)) {
+		if (plein_log_open(&fresh, path, 0) == 0) {
+			plein_log_close(d->s->log);
+			d->s->log = fresh;
+			d->packs_mtime = st.st_mtim;
+		} else { /* the old one still works: try again at the next tick */
+			plein_dlog_warn("cannot open log.git afresh after a repack: %s", plein_error());
+		}
+	}
+	free(packs);
+	free(path);
+}
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -212,6 +236,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	peers_load(d);
+	log_refresh(d);
 	daemon_local_check(d, 0);
 	daemon_retention(d);
 	peers_run(d);
@@ -403,13 +428,12 @@ int plein_daemon_run(plein_site *s, const plein_daemon_opts *o)
 	 * a whole log in (issue 4: under 64 MiB). The 64 MiB of db.c is for
 	 * one-shot commands that write large transactions. */
 	int cache_mib = setting(s, "site.daemon_cache_mib", 0, 16, 2, 1024);
-	char pragma[64];
-	snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d", cache_mib * 1024);
-	if (plein_db_exec(s->db, pragma) < 0)
+	if (plein_db_cache_size(s->db, -cache_mib * 1024, NULL) < 0)
 		return plein_error_code();
 	d->backoff_base = 1;
 	d->backoff_max = setting(s, "site.backoff_max", 0, 300, 1, 86400);
 	plein_tcp_limits_default(&d->lim);
+	d->lim.idle_ms = setting(s, "site.tcp_idle", 0, d->lim.idle_ms / 1000, 1, 3600) * 1000;
 	if (sodium_init() < 0)
 		return plein_fail(PLEIN_ERR, "libsodium cannot start");
 	if (!plein_site_log(s))

@@ -35,7 +35,7 @@ typedef struct peer {
 	struct srv *d;
 } peer;
 
-/* A session a peer started here: its socket, to shut at a stop. */
+/* A session a peer started here (counted; plein_tcp_stop ends it at a stop). */
 typedef struct in_sess {
 	struct srv *d;
 	evutil_socket_t fd;
@@ -59,6 +59,7 @@ typedef struct srv {
 	size_t npeers;
 	struct timespec conf_mtime;
 	off_t conf_size;
+	struct timespec packs_mtime; /* log.git/objects/pack when log.git was opened */
 	/* local changes */
 	int64_t data_version;
 	int changed;            /* HTTP wrote, or a session brought batches */

@@ -145,9 +145,9 @@ void peers_free(srv *d)
 
 /* A peer gave us our own history back after a restore: seal what waited
  * (as 'plein sync' does). */
-static void resume_if_paused(srv *d)
+static void resume_if_paused(srv *d, int confirmed)
 {
-	if (!plein_journal_paused(d->s))
+	if (!confirmed || !plein_journal_paused(d->s))
 		return;
 	uint64_t seq = 0;
 	if (plein_journal_resume(d->s) < 0 || plein_journal_seal(d->s, &seq) < 0)
@@ -171,14 +171,15 @@ static void moved_line(const peer *p, const plein_peer_moved *m, unsigned rtt)
 				 (unsigned long long)m->bytes_in, (unsigned long long)m->bytes_out, rt);
 }
 
-static void succeeded(srv *d, peer *p, const plein_peer_moved *m, unsigned rtt)
+/* confirmed: the sync confirmed our own chain (resume_if_paused). */
+static void succeeded(srv *d, peer *p, const plein_peer_moved *m, unsigned rtt, int confirmed)
 {
 	if (p->failures)
 		plein_dlog_info("peer %s: reachable again after %u failed attempt%s", p->name, p->failures,
 				p->failures == 1 ? "" : "s");
 	p->failures = 0;
 	moved_line(p, m, rtt);
-	resume_if_paused(d);
+	resume_if_paused(d, confirmed);
 	/* It holds what we held when the sync started (p->synced); if the
 	 * vector moved since, by this sync or anything else, it is due again. */
 	p->due = daemon_now() + d->interval * (0.9 + 0.2 * rnd());
@@ -242,7 +243,7 @@ static void git_done(int status, void *arg)
 		m.batches_out = now.batches_out - d->git_before.batches_out;
 		m.bytes_in = now.bytes_in - d->git_before.bytes_in;
 		m.bytes_out = now.bytes_out - d->git_before.bytes_out;
-		succeeded(d, p, &m, 0);
+		succeeded(d, p, &m, 0, 0); /* the child, a 'plein sync', resumed sealing itself if it could */
 	} else {
 		char why[700];
 		if (d->git_signalled || WIFSIGNALED(status)) {
@@ -335,7 +336,7 @@ static void tcp_done(plein_tcp_result *r, void *arg)
 		plein_dlog_warn("peer %s: cannot record the sync: %s", p->name, plein_error());
 	notes(p->name, &r->ingest);
 	if (r->rc == 0)
-		succeeded(d, p, &m, r->round_trips);
+		succeeded(d, p, &m, r->round_trips, r->own_confirmed);
 	else if (!d->stopping)
 		failed(d, p, r->error[0] ? r->error : "the session failed without a message");
 	drop_gone(d);
@@ -382,7 +383,7 @@ void peers_incoming_done(srv *d, plein_tcp_result *r)
 		plein_dlog(r->batches_in || r->batches_out ? PLEIN_DLOG_INFO : PLEIN_DLOG_DEBUG,
 			   "%s: synced: %zu batches in, %zu out (%llu bytes in, %llu out, %u round trips)", label, r->batches_in,
 			   r->batches_out, (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out, r->round_trips);
-		resume_if_paused(d);
+		resume_if_paused(d, r->own_confirmed);
 		if (r->batches_in)
 			daemon_local_check(d, 1);
 	} else {

@@ -25,7 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "plein/conf.h"
+#include "plein/db.h"
 #include "plein/error.h"
 #include "plein/frame.h"
 #include "plein/noise.h"
@@ -38,6 +41,7 @@
 #define SEND_HIGH (1u << 20)       /* stop filling the output above this */
 #define SEND_LOW (256u << 10)      /* refill when it drains below this */
 #define LINGER_MS 2000             /* after our goodbye, wait this long for the peer to close */
+#define BUSY_MS 500                /* while ingesting, a BUSY this often (the peer's idle limit is >= 1 s) */
 
 enum { S_CONNECT, S_HS, S_VECTOR, S_RUN, S_CLOSING, S_DONE };
 
@@ -71,7 +75,15 @@ struct sess {
 	tcp_recv recv;
 	int recv_ready;
 	plein_buf part, msg, out;
+	/* ingesting (see ingest_begin) */
+	sigset_t sigs_before;            /* the signal mask to restore */
+	int sigs_blocked;                /* we blocked SIGTERM/SIGINT */
+	double busy_at;                  /* ms: our last BUSY, or the ingest's start */
+	uint64_t busy_n;                 /* batches verified or applied this session */
+	struct sess *live_next, **live_prev; /* every session (plein_tcp_stop) */
 };
+
+static struct sess *live;
 
 void plein_tcp_limits_default(plein_tcp_limits *out)
 {
@@ -264,6 +276,102 @@ static void hs_fired(evutil_socket_t fd, short what, void *arg)
 	finish(ss, plein_fail(PLEIN_ERR, "%s: the handshake did not finish within %d s", ss->where,
 			      ss->lim.handshake_ms / 1000));
 	leave(ss);
+}
+
+/* ---- ingesting ----
+ *
+ * Storing a chunk verifies and applies it in one go, off the event loop:
+ * minutes for a large one, with nothing read or written. So the peer does
+ * not take us for hung (its idle limit), ingest calls back between batches
+ * and we send BUSY now and then, straight onto the socket. And so a stop
+ * signal is not left waiting for a whole chunk, SIGTERM and SIGINT are
+ * held back meanwhile: one that comes stops the ingest at the next batch
+ * boundary (what was verified and applied stays), then it is delivered. */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int stop_pending(struct sess *ss)
+{
+	sigset_t pend;
+	return ss->sigs_blocked && sigpending(&pend) == 0 && (sigismember(&pend, SIGTERM) || sigismember(&pend, SIGINT));
+}
+
+static int on_progress(void *arg)
+{
+	struct sess *ss = arg;
+	if (stop_pending(ss))
+		return 1;
+	ss->busy_n++;
+	double now = now_ms();
+	if (ss->state == S_DONE || now - ss->busy_at < (ss->lim.idle_ms / 4 < BUSY_MS ? ss->lim.idle_ms / 4 : BUSY_MS))
+		return 0;
+	ss->busy_at = now;
+	/* Our own clock counts this progress too; libevent's cached time is
+	 * as old as the ingest. */
+	event_base_update_cache_time(ss->base);
+	touch(ss);
+	if (ss->state == S_RUN && !ss->sent_bye) {
+		plein_buf m = PLEIN_BUF_INIT;
+		plein_msg_count_encode(&m, PLEIN_MSG_BUSY, ss->busy_n);
+		if (send_frame(ss, &m, 0) == 0) {
+			/* The loop is not running: write now, as much as fits. A
+			 * socket bufferevent keeps its output frozen outside its
+			 * own write callback. */
+			struct evbuffer *out = bufferevent_get_output(ss->bev);
+			evbuffer_unfreeze(out, 1);
+			evbuffer_write(out, bufferevent_getfd(ss->bev));
+			evbuffer_freeze(out, 1);
+		}
+		plein_buf_free(&m);
+	}
+	return 0;
+}
+
+static void ingest_begin(struct sess *ss)
+{
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	ss->sigs_blocked = sigprocmask(SIG_BLOCK, &stop, &ss->sigs_before) == 0 &&
+		!sigismember(&ss->sigs_before, SIGTERM) && !sigismember(&ss->sigs_before, SIGINT);
+	ss->busy_at = now_ms();
+	ss->s->progress = on_progress;
+	ss->s->progress_arg = ss;
+}
+
+static void ingest_end(struct sess *ss)
+{
+	ss->s->progress = NULL;
+	ss->s->progress_arg = NULL;
+	if (ss->sigs_blocked)
+		sigprocmask(SIG_SETMASK, &ss->sigs_before, NULL); /* a held signal is delivered here */
+	ss->sigs_blocked = 0;
+	if (ss->state != S_DONE) { /* the idle clock starts again after our own progress */
+		event_base_update_cache_time(ss->base);
+		touch(ss);
+	}
+}
+
+static int recv_take(struct sess *ss, plein_buf *rec)
+{
+	ingest_begin(ss);
+	int rc = tcp_recv_take(&ss->recv, ss->s, rec);
+	ingest_end(ss);
+	return rc;
+}
+
+static int recv_flush(struct sess *ss)
+{
+	ingest_begin(ss);
+	int rc = tcp_recv_flush(&ss->recv, ss->s);
+	ingest_end(ss);
+	return rc;
 }
 
 /* ---- handshake ---- */
@@ -558,6 +666,9 @@ static int on_vector(struct sess *ss, const plein_buf *m)
 	plein_vv_entry *v = NULL;
 	size_t n = 0;
 	int rc = plein_msg_vector_decode(&v, &n, m->data, m->len);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (strcmp(v[i].site, ss->s->id) == 0)
+			ss->res.peer_own_seq = v[i].seq;
 	if (rc == 0)
 		rc = tcp_send_plan(&ss->send, ss->s, v, n);
 	free(v);
@@ -594,7 +705,7 @@ static int on_message(struct sess *ss, plein_buf *m, int final)
 		if (type == PLEIN_MSG_PART)
 			return 0;
 		ss->res.batches_in++;
-		int rc = tcp_recv_take(&ss->recv, ss->s, &ss->part);
+		int rc = recv_take(ss, &ss->part);
 		plein_buf_reset(&ss->part);
 		if (rc == 0 && ss->recv.n == 0) { /* a chunk went in: is the peer still admitted? */
 			char id[PLEIN_SITEID_LEN + 1];
@@ -603,6 +714,8 @@ static int on_message(struct sess *ss, plein_buf *m, int final)
 		}
 		return rc;
 	}
+	if (type == PLEIN_MSG_BUSY) /* the peer is ingesting: read_cb counted it as progress */
+		return plein_msg_count_decode(&(uint64_t){0}, PLEIN_MSG_BUSY, m->data, m->len);
 	if (type == PLEIN_MSG_DONE && !ss->got_end) {
 		uint64_t count;
 		int rc = plein_msg_count_decode(&count, PLEIN_MSG_DONE, m->data, m->len);
@@ -612,7 +725,7 @@ static int on_message(struct sess *ss, plein_buf *m, int final)
 			return plein_fail(PLEIN_EREJECT, "%s: the peer said it sent %llu batches, %zu arrived", ss->where,
 					  (unsigned long long)count, ss->res.batches_in);
 		ss->got_end = 1;
-		if ((rc = tcp_recv_flush(&ss->recv, ss->s)) < 0 || (rc = maybe_bye(ss)) < 0)
+		if ((rc = recv_flush(ss)) < 0 || (rc = maybe_bye(ss)) < 0)
 			return rc;
 		maybe_close(ss);
 		return 0;
@@ -770,7 +883,7 @@ static void finish(struct sess *ss, int rc)
 	if (ss->recv_ready) {
 		char keep[sizeof ss->res.error];
 		snprintf(keep, sizeof keep, "%s", ss->res.error);
-		int frc = tcp_recv_flush(&ss->recv, ss->s);
+		int frc = recv_flush(ss);
 		if (frc < 0 && !ss->fail_rc) {
 			ss->fail_rc = frc;
 			snprintf(ss->res.error, sizeof ss->res.error, "%s", plein_error());
@@ -781,6 +894,9 @@ static void finish(struct sess *ss, int rc)
 		memset(&ss->recv.rep, 0, sizeof ss->recv.rep);
 	}
 	ss->res.rc = ss->fail_rc;
+	plein_log_ref own;
+	ss->res.own_confirmed = !ss->fail_rc && ss->sent_bye && ss->got_end && plein_log_tip(&own, ss->s->log, ss->s->id) == 0 &&
+		own.seq >= ss->res.peer_own_seq;
 	if (ss->fail_rc)
 		plein_fail(ss->fail_rc, "%s", ss->res.error);
 	event_free(ss->hs_timer);
@@ -796,6 +912,9 @@ static void finish(struct sess *ss, int rc)
 
 static void destroy(struct sess *ss)
 {
+	*ss->live_prev = ss->live_next;
+	if (ss->live_next)
+		ss->live_next->live_prev = ss->live_prev;
 	plein_tcp_result_free(&ss->res);
 	tcp_send_free(&ss->send);
 	tcp_recv_free(&ss->recv);
@@ -838,6 +957,11 @@ static struct sess *sess_new(struct event_base *base, plein_site *s, struct buff
 		ss->lim.chunk_bytes = 8u << 20;
 	ss->cb = cb;
 	ss->arg = arg;
+	ss->live_next = live;
+	ss->live_prev = &live;
+	if (live)
+		live->live_prev = &ss->live_next;
+	live = ss;
 	ss->hs_timer = evtimer_new(base, hs_fired, ss);
 	ss->idle_timer = evtimer_new(base, idle_fired, ss);
 	struct timeval tv = { ss->lim.handshake_ms / 1000, (ss->lim.handshake_ms % 1000) * 1000 };
@@ -950,7 +1074,13 @@ int plein_tcp_sync(plein_tcp_result *out, plein_site *s, const char *hostport)
 		snprintf(out->error, sizeof out->error, "%s", plein_error());
 		return out->rc;
 	}
-	int rc = plein_tcp_connect(base, s, hostport, NULL, sync_done, out);
+	/* Applying one batch per transaction, as the daemon does, needs no
+	 * more page cache than the daemon's (site.daemon_cache_mib): db.c's
+	 * 64 MiB would only let a large pull grow (docs/tcp-sync.md). */
+	int mib = plein_conf_get_int(s->conf, "site.daemon_cache_mib", 16), cache = 0;
+	int rc = plein_db_cache_size(s->db, -(mib >= 2 && mib <= 1024 ? mib : 16) * 1024, &cache);
+	if (rc == 0)
+		rc = plein_tcp_connect(base, s, hostport, NULL, sync_done, out);
 	if (rc < 0) {
 		out->rc = rc;
 		snprintf(out->error, sizeof out->error, "%s", plein_error());
@@ -958,11 +1088,27 @@ int plein_tcp_sync(plein_tcp_result *out, plein_site *s, const char *hostport)
 		event_base_dispatch(base);
 	}
 	event_base_free(base);
+	if (cache)
+		plein_db_cache_size(s->db, cache, NULL);
 	if (out->rc == 1)
 		out->rc = plein_fail(PLEIN_ERR, "%s: the session ended without a result", hostport);
 	else if (out->rc < 0)
 		plein_fail(out->rc, "%s", out->error);
 	return out->rc;
+}
+
+void plein_tcp_stop(struct event_base *base)
+{
+	for (struct sess *ss = live, *next; ss; ss = next) {
+		next = ss->live_next;
+		if (ss->base != base || ss->state == S_DONE)
+			continue;
+		enter(ss);
+		finish(ss, plein_fail(PLEIN_ERR, "%s: this side is stopping; the session was closed (what arrived whole "
+				      "is kept, the next sync goes on from there)", ss->where));
+		leave(ss);
+		next = live; /* its callback may have ended others: start again */
+	}
 }
 
 void plein_tcp_result_free(plein_tcp_result *r)

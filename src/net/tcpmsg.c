@@ -183,7 +183,7 @@ int plein_msg_count_decode(uint64_t *out, int type, const unsigned char *p, size
 {
 	struct rd r = { p + 1, n ? n - 1 : 0 };
 	if (n < 2 || p[0] != type || get_varint(&r, out) < 0 || r.left)
-		return bad(type == PLEIN_MSG_BYE ? "goodbye" : "end of batches");
+		return bad(type == PLEIN_MSG_BYE ? "goodbye" : type == PLEIN_MSG_BUSY ? "progress note" : "end of batches");
 	return 0;
 }
 

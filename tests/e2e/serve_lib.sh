@@ -50,6 +50,19 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+# bulk_batches SITE LOCATION N ROWS PREFIX: N batches of ROWS daylog
+# entries written with the sqlite3 shell, ids PREFIX + 19 digits, each
+# sealed by a 'plein status'.
+bulk_batches() {
+	local i
+	for i in $(seq 1 "$3"); do
+		sqlite3 -cmd ".timeout 10000" "$TMP/$1/plein.db" "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < $4)
+			INSERT INTO daylog(id, location_id, day, text)
+			SELECT printf('$5%019d', $i * 10000 + k), '$2', '2026-11-30', 'bulk ' || k FROM n"
+		"$PLEIN" -C "$TMP/$1" status >/dev/null
+	done
+}
+
 same_digest() { [ "$("$PLEIN" -C "$TMP/$1" digest)" = "$("$PLEIN" -C "$TMP/$2" digest)" ]; }
 
 # A network: coordinator SITE0 and branches joining it from its card,

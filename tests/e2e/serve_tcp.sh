@@ -78,12 +78,7 @@ if [ $ok = 1 ] && wait_for all_same co "${B[@]}"; then pass; else fail "counts $
 # ---- kill -9 mid-transfer ----
 t "b1 writes 10 batches of 300 entries while its daemon is stopped"
 stop b1
-for i in $(seq 1 10); do
-	sqlite3 -cmd ".timeout 10000" b1/plein.db "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 300)
-		INSERT INTO daylog(id, location_id, day, text)
-		SELECT printf('01JBULK%019d', $i * 10000 + k), '$L', '2026-11-30', 'bulk ' || k FROM n"
-	plein -C b1 status >/dev/null   # seals what the shell wrote: one batch
-done
+bulk_batches b1 "$L" 10 300 01JBULK
 ok_if count_is b1 3004
 
 ID_B1=$(plein -C b1 id)

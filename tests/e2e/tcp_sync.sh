@@ -81,6 +81,38 @@ plein -C outsider peer add coord "tcp://127.0.0.1:$pc"
 plein -C outsider sync coord >/dev/null 2>&1
 ok_if sh -c "'$PLEIN' -C outsider peer list --json | grep -q 'not on the roster'"
 
+# A restored backup must not sign a second history (design §5): over TCP
+# as over git (sync_stick.sh), a sync tells a restored site its own chain.
+id_d=$(plein init delden --card card.txt --name "Bibliotheek Delden" --role branch)
+plein -C coord admit "$id_d" --key "$(plein -C delden id --key)" --name "Delden" --role branch >/dev/null
+plein -C delden sync "tcp://127.0.0.1:$pc" >/dev/null
+cp -a delden delden.backup
+plein -C delden daylog add --location "$L" --day 2026-11-26 "Na de back-up geschreven" >/dev/null
+plein -C delden sync "tcp://127.0.0.1:$pc" >/dev/null
+# The disk died; the backup comes back (to a new file: the old one is
+# held until then, so the copy cannot reuse its inode and look unmoved).
+mv delden delden.dead && cp -a delden.backup delden && rm -rf delden.dead
+unsealed() { python3 -c "import json, sys; print(json.loads(sys.argv[1])['unsealed_changes'])" "$(plein -C delden status --json)"; }
+
+t "after a restore, a write is saved but not sealed, and says why"
+plein -C delden daylog add --location "$L" --day 2026-11-26 "Na het terugzetten" 2>restore.err >/dev/null
+ok_if sh -c "grep -q 'restored or copied' restore.err && test $(unsealed) -gt 0"
+
+t "a tcp:// sync brings back what the site published before, and sealing resumes"
+out=$(plein -C delden sync "tcp://127.0.0.1:$pc" 2>&1)
+if echo "$out" | grep -qE "[1-9][0-9]* batches received" && echo "$out" | grep -q "history is confirmed" && [ "$(unsealed)" = 0 ]; then
+	pass; else fail "$out; $(unsealed) unsealed"; fi
+
+t "the next sync sends the new batch on top: both writes once at both sites, no fork"
+plein -C delden sync "tcp://127.0.0.1:$pc" >/dev/null
+ok=1
+for site in coord delden; do
+	c=$(plein -C $site daylog list --json | grep -o 'Na de back-up geschreven\|Na het terugzetten' | wc -l)
+	[ "$c" = 2 ] || { ok=0; echo "# $site has $c of the 2 writes"; }
+done
+ok_if test $ok = 1 -a -z "$(git --git-dir coord/log.git for-each-ref refs/plein/forks)" \
+	-a "$(plein -C coord digest)" = "$(plein -C delden digest)"
+
 t "a revoked site is refused"
 plein -C coord revoke "$id_b" >/dev/null
 expect_fail 2 "was revoked" plein -C borne sync "tcp://127.0.0.1:$pc"
