@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "plein/buf.h"
@@ -113,13 +114,17 @@ static int open_db(plein_site *s, int create)
 	return plein_schema_load(&s->schema, s->db);
 }
 
-/* Where this replica's file lives: device, inode and machine. A restored
- * backup or a copied disk has another one — and may sign a second history
- * under sequence numbers it already published (design §5). */
+/* Where this replica's file lives: device, inode, machine and the file's
+ * birth time. A restored backup or a copied disk has another one — and may
+ * sign a second history under sequence numbers it already published
+ * (design §5). The birth time matters because a file system hands a freed
+ * inode number straight to the next file: "rm -rf site; cp -a backup
+ * site" on ext4 gives the restored plein.db the very inode it had. Where
+ * the file system keeps no birth time the last part is "b0". */
 static void fingerprint(plein_site *s, char *out, size_t n)
 {
 	char *path = plein_site_path(s, "plein.db");
-	struct stat st;
+	struct statx st;
 	char machine[64] = "";
 	FILE *f = fopen("/etc/machine-id", "r");
 	if (f) {
@@ -128,23 +133,39 @@ static void fingerprint(plein_site *s, char *out, size_t n)
 		machine[strcspn(machine, "\n")] = 0;
 		fclose(f);
 	}
-	if (stat(path, &st) != 0)
+	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_BTIME, &st) != 0)
 		memset(&st, 0, sizeof st);
-	snprintf(out, n, "%llu:%llu:%s", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino, machine);
+	if (!(st.stx_mask & STATX_BTIME))
+		st.stx_btime.tv_sec = 0, st.stx_btime.tv_nsec = 0;
+	snprintf(out, n, "%llu:%llu:%s:b%lld.%09u",
+		 (unsigned long long)makedev(st.stx_dev_major, st.stx_dev_minor), (unsigned long long)st.stx_ino,
+		 machine, (long long)st.stx_btime.tv_sec, (unsigned)st.stx_btime.tv_nsec);
 	free(path);
+}
+
+/* was and now name the same file: equal, or was is from before the birth
+ * time was part of it and names the same device, inode and machine. */
+static int same_file(const char *was, const char *now)
+{
+	if (strcmp(was, now) == 0)
+		return 1;
+	const char *b = strstr(now, ":b");
+	return !strstr(was, ":b") && b && strlen(was) == (size_t)(b - now) && strncmp(was, now, (size_t)(b - now)) == 0;
 }
 
 static int check_fingerprint(plein_site *s, int fresh)
 {
-	char now[128];
+	char now[160];
 	fingerprint(s, now, sizeof now);
 	char *was = plein_site_local_get(s, "db_fingerprint");
 	int rc = 0;
-	if (!was || strcmp(was, now) != 0) {
+	if (!was || !same_file(was, now)) {
 		if (was && !fresh)
 			rc = plein_site_local_set(s, "awaiting_peer", "1");
 		if (rc == 0)
 			rc = plein_site_local_set(s, "db_fingerprint", now);
+	} else if (strcmp(was, now) != 0) {
+		rc = plein_site_local_set(s, "db_fingerprint", now); /* the older form, written anew */
 	}
 	free(was);
 	return rc;

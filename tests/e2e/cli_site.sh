@@ -96,4 +96,15 @@ expect_fail 1 "no referral with id" plein -C hengelo forget --referral 01JD00000
 t "the digest is unchanged"
 ok_if test "$(plein -C hengelo digest)" = "$before"
 
+t "plein.db put back from a backup (rm, then cp -a) is known as restored, even in its old inode"
+plein -C hengelo peer add stick "$TMP/stick.git" >/dev/null
+plein -C hengelo location add --name "Voor de back-up" --kind branch >/dev/null
+cp -a hengelo hengelo.backup
+plein -C hengelo location add --name "Na de back-up" --kind branch >/dev/null
+ino=$(stat -c %i hengelo/plein.db)
+rm hengelo/plein.db* && cp -a hengelo.backup/plein.db* hengelo/   # ext4 hands back the freed inode
+[ "$(stat -c %i hengelo/plein.db)" = "$ino" ] && echo "# the restored plein.db has its old inode $ino"
+plein -C hengelo location add --name "Na het terugzetten" --kind branch 2>restore.err >/dev/null
+ok_if grep -q "restored or copied" restore.err
+
 done_testing
