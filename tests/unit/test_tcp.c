@@ -31,6 +31,7 @@ struct outcome {
 	uint64_t bytes_in, bytes_out;
 	size_t batches_in, batches_out, accepted, rejected, forks;
 	unsigned round_trips;
+	int own_confirmed;
 };
 
 static void on_done(plein_tcp_result *r, void *arg)
@@ -47,6 +48,7 @@ static void on_done(plein_tcp_result *r, void *arg)
 	o->accepted = r->ingest.accepted + r->ingest.released;
 	o->rejected = r->ingest.rejected;
 	o->forks = r->ingest.forks;
+	o->own_confirmed = r->own_confirmed;
 	o->round_trips = r->round_trips;
 }
 
@@ -1135,6 +1137,7 @@ TEST(tcp_fork_of_equal_and_greater_length_is_kept_as_proof)
 	CHECK(oi.batches_in == 1 && oi.batches_out == 1 && oi.forks == 1 && or.forks == 1);
 	CHECK(oi.accepted == 0 && or.accepted == 0);
 	CHECK(has_proof(a, b->id, 2) && has_proof(b2, b->id, 2));
+	CHECK(!oi.own_confirmed); /* a holds another history of b2's chain */
 	plein_log_ref t;
 	CHECK(plein_log_tip(&t, a->log, b->id) == 0 && t.seq == 2);
 	char ca[PLEIN_LOG_OID_HEX + 1], cb[PLEIN_LOG_OID_HEX + 1];
@@ -1165,7 +1168,7 @@ TEST(tcp_fork_of_equal_and_greater_length_is_kept_as_proof)
 	CHECK(plein_log_tip(&t, a2->log, b->id) == 0 && t.seq == 2);
 	/* Chains that agree move nothing. */
 	session(b, a, &oi, &or);
-	CHECK(oi.rc == 0 && oi.batches_in + oi.batches_out == 0);
+	CHECK(oi.rc == 0 && oi.batches_in + oi.batches_out == 0 && oi.own_confirmed);
 	plein_site_close(a);
 	plein_site_close(a2);
 	plein_site_close(b);
