@@ -127,12 +127,15 @@ static void off_chain(tcp_recv *r, plein_site *s, const plein_log_batch *b, size
 				char why_s[300];
 				snprintf(why_s, sizeof why_s, "refused, not kept as a fork proof: %s", plein_error());
 				note(&r->rep, b[i].site, b[i].seq, why_s);
+				plein_ingest_log_rejection(s, b[i].site, b[i].seq, why_s);
 				r->rep.rejected++;
 				return;
 			}
 			unsigned k = 0;
 			if (differs && plein_log_fork_keep(&k, s->log, &b[i]) == 0) {
 				fork_note(r, b[i].site, b[i].seq, "the second is kept as proof and refused");
+				/* Counted where 'plein status' sees it, as git sync does. */
+				plein_ingest_log_rejection(s, b[i].site, b[i].seq, r->rep.notes[r->rep.nnotes - 1].reason);
 				r->rep.forks++;
 				return;
 			}

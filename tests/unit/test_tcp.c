@@ -1138,6 +1138,11 @@ TEST(tcp_fork_of_equal_and_greater_length_is_kept_as_proof)
 	CHECK(oi.accepted == 0 && or.accepted == 0);
 	CHECK(has_proof(a, b->id, 2) && has_proof(b2, b->id, 2));
 	CHECK(!oi.own_confirmed); /* a holds another history of b2's chain */
+	/* Logged where 'plein status' counts refusals: the forged one and the fork. */
+	int64_t refused = 0;
+	CHECK(plein_db_int(a->db, &refused, "SELECT count(*) FROM plein_rejected", NULL) == 0 && refused == 2);
+	CHECK(plein_db_int(b2->db, &refused, "SELECT count(*) FROM plein_rejected WHERE reason LIKE '%two different%'",
+			   NULL) == 0 && refused == 1);
 	plein_log_ref t;
 	CHECK(plein_log_tip(&t, a->log, b->id) == 0 && t.seq == 2);
 	char ca[PLEIN_LOG_OID_HEX + 1], cb[PLEIN_LOG_OID_HEX + 1];
