@@ -174,6 +174,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	plein_msg_site_unpack(v[1].site, ids[1]);
 	v[0].seq = 3;
 	v[1].seq = 300;
+	memset(v[0].tip, 0x33, sizeof v[0].tip);
+	memset(v[1].tip, 0xcc, sizeof v[1].tip);
 	plein_buf m = PLEIN_BUF_INIT, seed = PLEIN_BUF_INIT;
 	plein_buf_putc(&seed, 1);
 	if (plein_msg_vector_encode(&m, v, 2) < 0)

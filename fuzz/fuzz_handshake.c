@@ -26,6 +26,7 @@
 
 #include "plein/error.h"
 #include "plein/noise.h"
+#include "plein/siteid.h"
 #include "plein/tcpmsg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -85,16 +86,21 @@ static void ik_payload(const plein_buf *pl)
 	free(v);
 }
 
-/* Real IK messages 1 and 2 (key, flag and an empty VECTOR each), and
- * that payload. */
+/* Real IK messages 1 and 2 (key, flag and a VECTOR of one site, its seq
+ * and tip, each), and that payload. */
 static void real_ik(plein_buf m[3])
 {
 	plein_noise i, r;
 	plein_buf pl = PLEIN_BUF_INIT, vec = PLEIN_BUF_INIT, got = PLEIN_BUF_INIT;
 	unsigned char key[32];
-	plein_vv_entry none;
+	plein_vv_entry one;
 	memset(key, 0x4b, 32);
-	plein_msg_vector_encode(&vec, &none, 0);
+	memset(&one, 0, sizeof one);
+	plein_siteid_from_key(one.site, key);
+	one.seq = 7;
+	memset(one.tip, 0x7e, sizeof one.tip);
+	if (plein_msg_vector_encode(&vec, &one, 1) < 0)
+		abort();
 	plein_msg_hs_payload_encode(&pl, key, &vec, 1024);
 	keys_ik(&i, &r);
 	if (plein_noise_write(&i, &m[0], pl.data, pl.len) < 0 || plein_noise_read(&r, &got, m[0].data, m[0].len) < 0 ||

@@ -36,5 +36,8 @@ typedef struct {
  * Incoming refs are dropped once dealt with. */
 int plein_ingest(plein_ingest_report *out, plein_site *s, const char *key);
 void plein_ingest_report_free(plein_ingest_report *r);
+/* Log a refused batch in plein_rejected ('plein status' counts them), as
+ * ingest does; for refusals made outside it (a fork proof over TCP). */
+void plein_ingest_log_rejection(plein_site *s, const char *site, uint64_t seq, const char *reason);
 
 #endif

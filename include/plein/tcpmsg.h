@@ -3,7 +3,8 @@
  * then its body:
  *
  *   1 VECTOR   what the sender holds: varint n, then n entries sorted by
- *              site: the site id's 10 bytes (its 80 bits), varint seq >= 1
+ *              site: the site id's 10 bytes (its 80 bits), varint seq >= 1,
+ *              the 20-byte git commit id of batch seq (the chain's tip)
  *   2 BATCH    a batch record (or the last piece of one)
  *   3 PART     a piece of a batch record too large for one frame; the
  *              pieces and the final BATCH concatenate to the record
@@ -41,6 +42,7 @@ enum {
 
 #define PLEIN_MSG_MAX_VECTOR 65536   /* entries in a version vector */
 #define PLEIN_MSG_MAX_REASON 300     /* bytes of a refusal */
+#define PLEIN_MSG_TIP_BYTES 20       /* a chain's tip: its git commit id (SHA-1) */
 /* Bound on a whole batch record: what plein_log accepts. */
 #define PLEIN_MSG_MAX_RECORD ((size_t)PLEIN_LOG_MAX_HEADER + PLEIN_LOG_SIG_LEN + 2 * (size_t)PLEIN_LOG_MAX_PAYLOAD + \
 			      PLEIN_LOG_MAX_SUMMARY + 64)
@@ -48,6 +50,9 @@ enum {
 typedef struct plein_vv_entry {
 	char site[PLEIN_SITEID_LEN + 1];
 	uint64_t seq;
+	/* The commit of batch seq: two sites whose chains forked may hold
+	 * the same seq, so the seq alone cannot tell them apart. */
+	unsigned char tip[PLEIN_MSG_TIP_BYTES];
 } plein_vv_entry;
 
 /* A decoded batch record. b's pointers point into the decoded bytes and

@@ -33,7 +33,7 @@ void plein_ingest_report_free(plein_ingest_report *r)
 }
 
 /* Refusals are kept where people and 'plein status' can see them. */
-static void log_rejection(plein_site *s, const char *site, uint64_t seq, const char *reason)
+void plein_ingest_log_rejection(plein_site *s, const char *site, uint64_t seq, const char *reason)
 {
 	sqlite3_stmt *st = plein_db_stmt(s->db,
 		"INSERT INTO plein_rejected(at, site, seq, reason) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?1, ?2, ?3)");
@@ -162,7 +162,7 @@ static void keep_fork(plein_site *s, plein_ingest_report *r, const plein_log_ref
 					 "the second is kept as proof and refused; tell the operator of that site",
 					 in->site, seq);
 				note(r, in->site, seq, reason);
-				log_rejection(s, in->site, seq, reason);
+				plein_ingest_log_rejection(s, in->site, seq, reason);
 				r->forks++;
 			}
 		}
@@ -207,7 +207,7 @@ static int ingest_chain(plein_site *s, plein_ingest_report *r, const plein_log_r
 			char reason[300];
 			snprintf(reason, sizeof reason, "unreadable batch: %s", plein_error());
 			note(r, in->site, seq, reason);
-			log_rejection(s, in->site, seq, reason);
+			plein_ingest_log_rejection(s, in->site, seq, reason);
 			r->rejected++;
 			plein_log_entry_free(&e);
 			rc = 0;
@@ -241,7 +241,7 @@ static int ingest_chain(plein_site *s, plein_ingest_report *r, const plein_log_r
 			char reason[300];
 			snprintf(reason, sizeof reason, "%s", plein_error());
 			note(r, in->site, seq, reason);
-			log_rejection(s, in->site, seq, reason);
+			plein_ingest_log_rejection(s, in->site, seq, reason);
 			r->rejected++;
 			plein_log_entry_free(&e);
 			break;
@@ -297,7 +297,7 @@ static int release_held(plein_site *s, plein_ingest_report *r, int *progress)
 				char reason[300];
 				snprintf(reason, sizeof reason, "%s", plein_error());
 				note(r, held[i].site, held[i].seq, reason);
-				log_rejection(s, held[i].site, held[i].seq, reason);
+				plein_ingest_log_rejection(s, held[i].site, held[i].seq, reason);
 				r->rejected++;
 				rc = plein_log_unhold(s->log, held[i].site, held[i].seq);
 			}

@@ -55,6 +55,7 @@ struct sess {
 	void *arg;
 	char where[300];                 /* HOST:PORT, or "an incoming peer" */
 	plein_tcp_result res;
+	unsigned char peer_own_tip[PLEIN_MSG_TIP_BYTES]; /* with res.peer_own_seq */
 	plein_noise hs;
 	int ik;                          /* the handshake is IK (else XX) */
 	int retried;                     /* IK failed before msg2; now XX */
@@ -667,10 +668,15 @@ static int on_vector(struct sess *ss, const plein_buf *m)
 	size_t n = 0;
 	int rc = plein_msg_vector_decode(&v, &n, m->data, m->len);
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		if (strcmp(v[i].site, ss->s->id) == 0)
+		if (strcmp(v[i].site, ss->s->id) == 0) {
 			ss->res.peer_own_seq = v[i].seq;
+			memcpy(ss->peer_own_tip, v[i].tip, sizeof ss->peer_own_tip);
+		}
 	if (rc == 0)
 		rc = tcp_send_plan(&ss->send, ss->s, v, n);
+	for (size_t i = 0; rc == 0 && i < ss->send.n; i++)
+		if (ss->send.v[i].fork_ahead)
+			tcp_recv_fork_sent(&ss->recv, ss->send.v[i].site, ss->send.v[i].next);
 	free(v);
 	if (rc < 0)
 		return rc;
@@ -869,6 +875,20 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 
 /* ---- start and end ---- */
 
+/* Does our chain hold the peer's copy of it: its seq, and that very batch
+ * (a peer holding a fork of our chain confirms nothing)? */
+static int own_chain_holds(struct sess *ss)
+{
+	plein_log_ref own;
+	char hex[PLEIN_LOG_OID_HEX + 1];
+	unsigned char at[PLEIN_MSG_TIP_BYTES];
+	if (plein_log_tip(&own, ss->s->log, ss->s->id) < 0 || own.seq < ss->res.peer_own_seq)
+		return 0;
+	return !ss->res.peer_own_seq ||
+	       (plein_log_commit_at(hex, ss->s->log, ss->s->id, ss->res.peer_own_seq) == 0 && tcp_tip_parse(at, hex) == 0 &&
+		memcmp(at, ss->peer_own_tip, sizeof at) == 0);
+}
+
 static void finish(struct sess *ss, int rc)
 {
 	if (ss->state == S_DONE)
@@ -894,9 +914,7 @@ static void finish(struct sess *ss, int rc)
 		memset(&ss->recv.rep, 0, sizeof ss->recv.rep);
 	}
 	ss->res.rc = ss->fail_rc;
-	plein_log_ref own;
-	ss->res.own_confirmed = !ss->fail_rc && ss->sent_bye && ss->got_end && plein_log_tip(&own, ss->s->log, ss->s->id) == 0 &&
-		own.seq >= ss->res.peer_own_seq;
+	ss->res.own_confirmed = !ss->fail_rc && ss->sent_bye && ss->got_end && own_chain_holds(ss);
 	if (ss->fail_rc)
 		plein_fail(ss->fail_rc, "%s", ss->res.error);
 	event_free(ss->hs_timer);

@@ -32,7 +32,9 @@ int tcp_peer_known(plein_site *s, const char *addr, unsigned char out_x[32]);
 /* Remember that site id answers at addr; id NULL forgets. Local state
  * (plein_local), never synced. */
 int tcp_peer_remember(plein_site *s, const char *addr, const char *id);
-/* Our version vector (plein_log_tips). */
+/* A commit id (hex) as a VECTOR entry's tip. */
+int tcp_tip_parse(unsigned char out[PLEIN_MSG_TIP_BYTES], const char *hex);
+/* Our version vector (plein_log_tips), tips included. */
 int tcp_our_vector(plein_vv_entry **out, size_t *out_n, plein_site *s);
 
 /* ---- tcp_send.c: the batches the peer lacks, one at a time ---- */
@@ -41,12 +43,17 @@ typedef struct tcp_send {
 	struct tcp_send_chain {
 		char site[PLEIN_SITEID_LEN + 1];
 		uint64_t next, last;
+		/* Forked where the peer's shorter chain ends: the peer gets our
+		 * batch as the proof; we get none of its (it has none to send). */
+		int fork_ahead;
 	} *v;
 	size_t n, i;
 } tcp_send;
 
 /* Plan: for every chain we hold beyond the peer's vector, its missing
- * batches; the admin's chain first (it carries the roster). */
+ * batches; the admin's chain first (it carries the roster). Where the
+ * peer's tip is not our batch of that seq (the chain forked), only our
+ * batch of that seq: the peer keeps it as the fork proof. */
 int tcp_send_plan(tcp_send *out, plein_site *s, const plein_vv_entry *theirs, size_t ntheirs);
 /* The next batch to send: 1 (e filled; free it), 0 when all are sent. */
 int tcp_send_next(tcp_send *t, plein_site *s, plein_log_entry *e);
@@ -67,6 +74,9 @@ void tcp_recv_init(tcp_recv *r, const char *peer_id, size_t max_n, size_t max_by
 /* Take a record (its bytes move into r; rec is left empty); stores and
  * ingests the chunk when it is full. */
 int tcp_recv_take(tcp_recv *r, plein_site *s, plein_buf *rec);
+/* Note that we sent batch seq of site as the proof of a fork the peer
+ * cannot prove to us (tcp_send_chain.fork_ahead): a refusal here too. */
+void tcp_recv_fork_sent(tcp_recv *r, const char *site, uint64_t seq);
 /* Store and ingest what was taken. */
 int tcp_recv_flush(tcp_recv *r, plein_site *s);
 void tcp_recv_free(tcp_recv *r);

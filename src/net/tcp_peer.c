@@ -100,6 +100,14 @@ int tcp_peer_remember(plein_site *s, const char *addr, const char *id)
 	return same ? 0 : plein_site_local_set(s, key, id);
 }
 
+int tcp_tip_parse(unsigned char out[PLEIN_MSG_TIP_BYTES], const char *hex)
+{
+	if (strlen(hex) != 2 * PLEIN_MSG_TIP_BYTES ||
+	    sodium_hex2bin(out, PLEIN_MSG_TIP_BYTES, hex, strlen(hex), NULL, NULL, NULL) != 0)
+		return plein_fail(PLEIN_ERR, "'%s' is not a commit id of log.git", hex);
+	return 0;
+}
+
 int tcp_our_vector(plein_vv_entry **out, size_t *out_n, plein_site *s)
 {
 	plein_log_ref *tips = NULL;
@@ -114,9 +122,15 @@ int tcp_our_vector(plein_vv_entry **out, size_t *out_n, plein_site *s)
 		if (tips[i].seq < 1)
 			continue;
 		memcpy(v[k].site, tips[i].site, sizeof v[k].site);
-		v[k++].seq = tips[i].seq;
+		v[k].seq = tips[i].seq;
+		if ((rc = tcp_tip_parse(v[k++].tip, tips[i].commit)) < 0)
+			break;
 	}
 	free(tips);
+	if (rc < 0) {
+		free(v);
+		return rc;
+	}
 	*out = v;
 	*out_n = k;
 	return 0;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plein/batch.h"
 #include "plein/error.h"
 #include "tcp_int.h"
 
@@ -62,6 +63,21 @@ static void note(plein_ingest_report *rep, const char *site, uint64_t seq, const
 	snprintf(n->reason, sizeof n->reason, "%s", why);
 }
 
+/* The text git sync and TCP give a fork (docs/sync.md "Forks"). */
+static void fork_note(tcp_recv *r, const char *site, uint64_t seq, const char *what)
+{
+	char why[300];
+	snprintf(why, sizeof why, "site %s signed two different batches number %" PRIu64
+		 " (a restored backup or a copied disk?): %s; tell the operator of that site", site, seq, what);
+	note(&r->rep, site, seq, why);
+}
+
+void tcp_recv_fork_sent(tcp_recv *r, const char *site, uint64_t seq)
+{
+	fork_note(r, site, seq, "the peer holds the other one and keeps ours as proof");
+	r->rep.rejected++;
+}
+
 /* Is batch seq - 1 of site held (waiting for its signer's admission)? */
 static int predecessor_held(plein_site *s, const char *site, uint64_t seq)
 {
@@ -76,6 +92,25 @@ static int predecessor_held(plein_site *s, const char *site, uint64_t seq)
 	return found;
 }
 
+/* Did the batch's site sign it, for this network? A fork proof names a
+ * site as having signed two batches: only a real signature may say so. */
+static int signed_here(plein_site *s, const plein_log_batch *b)
+{
+	plein_batch_header h;
+	unsigned char network[16];
+	if (b->header_len != PLEIN_BATCH_HEADER_BYTES) {
+		plein_fail(PLEIN_EREJECT, "the batch's header has the wrong size");
+		return 0;
+	}
+	if (plein_batch_verify(&h, b->header, b->header_len, b->sig) < 0)
+		return 0; /* plein_error() says why */
+	if (plein_site_network_id(s, network) < 0 || memcmp(network, h.network_id, sizeof network) != 0) {
+		plein_fail(PLEIN_EREJECT, "the batch belongs to another network");
+		return 0;
+	}
+	return 1;
+}
+
 /* A run that does not continue our chain. Held predecessors: hold these
  * too, ingest releases them in order. A fork: keep the proof. Otherwise
  * an earlier batch was refused: these cannot be used. */
@@ -88,13 +123,19 @@ static void off_chain(tcp_recv *r, plein_site *s, const plein_log_batch *b, size
 			int differs = plein_log_read(&e, s->log, b[i].site, b[i].seq) == 0 &&
 				(e.header.len != b[i].header_len || memcmp(e.header.data, b[i].header, e.header.len) != 0);
 			plein_log_entry_free(&e);
+			if (differs && !signed_here(s, &b[i])) {
+				char why_s[300];
+				snprintf(why_s, sizeof why_s, "refused, not kept as a fork proof: %s", plein_error());
+				note(&r->rep, b[i].site, b[i].seq, why_s);
+				plein_ingest_log_rejection(s, b[i].site, b[i].seq, why_s);
+				r->rep.rejected++;
+				return;
+			}
 			unsigned k = 0;
 			if (differs && plein_log_fork_keep(&k, s->log, &b[i]) == 0) {
-				char why_s[300];
-				snprintf(why_s, sizeof why_s, "site %s signed two different batches number %" PRIu64
-					 " (a restored backup or a copied disk?): the second is kept as proof and refused; "
-					 "tell the operator of that site", b[i].site, b[i].seq);
-				note(&r->rep, b[i].site, b[i].seq, why_s);
+				fork_note(r, b[i].site, b[i].seq, "the second is kept as proof and refused");
+				/* Counted where 'plein status' sees it, as git sync does. */
+				plein_ingest_log_rejection(s, b[i].site, b[i].seq, r->rep.notes[r->rep.nnotes - 1].reason);
 				r->rep.forks++;
 				return;
 			}

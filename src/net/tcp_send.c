@@ -7,6 +7,22 @@
 #include "plein/roster.h"
 #include "tcp_int.h"
 
+/* Is the peer's tip t not our batch of that seq? We hold t->seq (ours->seq
+ * >= it). Equal seqs compare the tips we already have: nothing is read
+ * for chains that agree. */
+static int forked_at(int *out, plein_site *s, const plein_vv_entry *ours, const plein_vv_entry *t)
+{
+	unsigned char at[PLEIN_MSG_TIP_BYTES];
+	char hex[PLEIN_LOG_OID_HEX + 1];
+	int rc = 0;
+	if (ours->seq == t->seq)
+		memcpy(at, ours->tip, sizeof at);
+	else if ((rc = plein_log_commit_at(hex, s->log, ours->site, t->seq)) < 0 || (rc = tcp_tip_parse(at, hex)) < 0)
+		return rc;
+	*out = memcmp(at, t->tip, sizeof at) != 0;
+	return 0;
+}
+
 int tcp_send_plan(tcp_send *out, plein_site *s, const plein_vv_entry *theirs, size_t ntheirs)
 {
 	plein_vv_entry *ours = NULL;
@@ -25,13 +41,20 @@ int tcp_send_plan(tcp_send *out, plein_site *s, const plein_vv_entry *theirs, si
 	for (size_t i = 0; i < nours; i++) {
 		while (j < ntheirs && strcmp(theirs[j].site, ours[i].site) < 0)
 			j++;
-		uint64_t have = j < ntheirs && strcmp(theirs[j].site, ours[i].site) == 0 ? theirs[j].seq : 0;
-		if (ours[i].seq <= have)
+		const plein_vv_entry *t = j < ntheirs && strcmp(theirs[j].site, ours[i].site) == 0 ? &theirs[j] : NULL;
+		uint64_t have = t ? t->seq : 0;
+		int forked = 0;
+		if (t && ours[i].seq >= have && (rc = forked_at(&forked, s, &ours[i], t)) < 0)
+			break;
+		if (ours[i].seq <= have && !forked)
 			continue;
 		struct tcp_send_chain *c = &out->v[out->n++];
 		memcpy(c->site, ours[i].site, sizeof c->site);
-		c->next = have + 1;
-		c->last = ours[i].seq;
+		/* A fork: our batch where the peer's tip is, which it holds
+		 * another of; the batches after it would not follow its chain. */
+		c->next = forked ? have : have + 1;
+		c->last = forked ? have : ours[i].seq;
+		c->fork_ahead = forked && ours[i].seq > have;
 		if (strcmp(c->site, admin_id) == 0 && out->n > 1) {
 			struct tcp_send_chain first = out->v[0];
 			out->v[0] = *c;
@@ -39,7 +62,9 @@ int tcp_send_plan(tcp_send *out, plein_site *s, const plein_vv_entry *theirs, si
 		}
 	}
 	free(ours);
-	return 0;
+	if (rc < 0)
+		tcp_send_free(out);
+	return rc;
 }
 
 int tcp_send_next(tcp_send *t, plein_site *s, plein_log_entry *e)

@@ -75,6 +75,7 @@ int plein_msg_vector_encode(plein_buf *out, const plein_vv_entry *v, size_t n)
 			return plein_fail(PLEIN_EINVAL, "a version vector must be sorted by site with seqs from 1");
 		plein_buf_put(out, id, sizeof id);
 		plein_buf_put_varint(out, v[i].seq);
+		plein_buf_put(out, v[i].tip, PLEIN_MSG_TIP_BYTES);
 	}
 	return 0;
 }
@@ -94,8 +95,8 @@ int plein_msg_vector_decode(plein_vv_entry **out, size_t *out_n, const unsigned 
 		return bad("version vector");
 	r.p++;
 	r.left--;
-	/* Each entry takes at least 11 bytes: a count beyond that is a lie. */
-	if (get_varint(&r, &count) < 0 || count > PLEIN_MSG_MAX_VECTOR || count > r.left / 11)
+	/* Each entry takes at least 11 + 20 bytes: a count beyond that is a lie. */
+	if (get_varint(&r, &count) < 0 || count > PLEIN_MSG_MAX_VECTOR || count > r.left / (11 + PLEIN_MSG_TIP_BYTES))
 		return bad("version vector");
 	plein_vv_entry *v = plein_xcalloc(count ? (size_t)count : 1, sizeof *v);
 	for (size_t i = 0; i < count; i++) {
@@ -105,8 +106,11 @@ int plein_msg_vector_decode(plein_vv_entry **out, size_t *out_n, const unsigned 
 		r.p += 10;
 		r.left -= 10;
 		if (get_varint(&r, &v[i].seq) < 0 || v[i].seq < 1 || v[i].seq > INT64_MAX ||
-		    (i && strcmp(v[i - 1].site, v[i].site) >= 0))
+		    (i && strcmp(v[i - 1].site, v[i].site) >= 0) || r.left < PLEIN_MSG_TIP_BYTES)
 			goto fail;
+		memcpy(v[i].tip, r.p, PLEIN_MSG_TIP_BYTES);
+		r.p += PLEIN_MSG_TIP_BYTES;
+		r.left -= PLEIN_MSG_TIP_BYTES;
 	}
 	if (r.left)
 		goto fail;

@@ -113,6 +113,59 @@ done
 ok_if test $ok = 1 -a -z "$(git --git-dir coord/log.git for-each-ref refs/plein/forks)" \
 	-a "$(plein -C coord digest)" = "$(plein -C delden digest)"
 
+# A copied site dir that goes on writing forks its chain (docs/sync.md
+# "Forks"). Over TCP as over git the second batch of a number is refused
+# and kept as proof, and the sync exits 2 saying so: whether both chains
+# have the same length or the copy's is longer.
+seqof() { git --git-dir "$1/log.git" log -1 --format='%(trailers:key=Plein-Seq,valueonly)' "refs/plein/sites/$2" | head -1; }
+rows() { plein -C "$1" daylog list --json | grep -o "$2" | wc -l; }
+id_h=$(plein init hengelo --card card.txt --name "Bibliotheek Hengelo" --role branch)
+plein -C coord admit "$id_h" --key "$(plein -C hengelo id --key)" --name "Hengelo" --role branch >/dev/null
+plein -C hengelo sync "tcp://127.0.0.1:$pc" >/dev/null
+plein -C delden sync "tcp://127.0.0.1:$pc" >/dev/null
+cp -a hengelo hengelo.copy
+plein -C hengelo.copy sync "tcp://127.0.0.1:$pc" >/dev/null # confirmed: the copy may seal
+N=$(( $(seqof hengelo "$id_h") + 1 ))
+plein -C hengelo daylog add --location "$L" --day 2026-11-27 "Origineel van Hengelo" >/dev/null
+plein -C hengelo.copy daylog add --location "$L" --day 2026-11-27 "Kopie van Hengelo" >/dev/null
+plein -C coord daylog add --location "$L" --day 2026-11-27 "Niet betrokken" >/dev/null
+plein -C hengelo sync "tcp://127.0.0.1:$pc" >/dev/null
+
+t "two copies of one site, one batch each: the second to sync is refused as a fork (exit 2, the message)"
+err=$(plein -C hengelo.copy sync "tcp://127.0.0.1:$pc" 2>&1 >/dev/null); rc=$?
+if [ "$rc" = 2 ] && [ "$(seqof hengelo.copy "$id_h")" = "$N" ] && [ "$(seqof coord "$id_h")" = "$N" ] && \
+   echo "$err" | grep -qE "^plein: tcp://127.0.0.1:$pc: batch $N of $id_h: .*signed two different batches number $N .*tell the operator of that site"; then
+	pass; else fail "rc=$rc N=$N $err"; fi
+
+t "... each side keeps the other's batch as proof under refs/plein/forks/, applied nowhere"
+if [ -n "$(git --git-dir hengelo.copy/log.git for-each-ref "refs/plein/forks/$id_h/$N-1")" ] && \
+   [ -n "$(git --git-dir coord/log.git for-each-ref "refs/plein/forks/$id_h/$N-1")" ] && \
+   grep -q "forks=1 .*" coord.sessions && grep -q "note batch $N of $id_h: .*signed two different batches" coord.sessions && \
+   [ "$(rows coord 'Origineel van Hengelo')" = 1 ] && [ "$(rows coord 'Kopie van Hengelo')" = 0 ] && \
+   [ "$(rows hengelo.copy 'Origineel van Hengelo')" = 0 ] && [ "$(rows hengelo.copy 'Kopie van Hengelo')" = 1 ]; then
+	pass; else fail "$(tail -5 coord.sessions)"; fi
+
+t "... the data not involved still converges, nothing applied twice"
+plein -C hengelo sync "tcp://127.0.0.1:$pc" >/dev/null
+if [ "$(rows hengelo.copy 'Niet betrokken')" = 1 ] && [ "$(rows hengelo 'Niet betrokken')" = 1 ] && \
+   [ "$(plein -C hengelo digest)" = "$(plein -C coord digest)" ] && [ "$(rows hengelo 'Origineel van Hengelo')" = 1 ]; then
+	pass; else fail "copy $(rows hengelo.copy 'Niet betrokken'), hengelo $(rows hengelo 'Niet betrokken')"; fi
+
+t "a longer forked chain is a fork too, not a gap: the peer keeps the proof, the copy exits 2"
+respond delden; pd=$port
+plein -C hengelo sync "tcp://127.0.0.1:$pd" >/dev/null
+plein -C hengelo.copy daylog add --location "$L" --day 2026-11-28 "Kopie schrijft door" >/dev/null
+err=$(plein -C hengelo.copy sync "tcp://127.0.0.1:$pd" 2>&1 >/dev/null); rc=$?
+if [ "$rc" = 2 ] && [ "$(seqof hengelo.copy "$id_h")" = $((N + 1)) ] && [ "$(seqof delden "$id_h")" = "$N" ] && \
+   echo "$err" | grep -qE "batch $N of $id_h: .*signed two different batches number $N .*keeps ours as proof" && \
+   [ -n "$(git --git-dir delden/log.git for-each-ref "refs/plein/forks/$id_h/$N-1")" ] && \
+   grep -q "note batch $N of $id_h: .*signed two different batches" delden.sessions && ! grep -q "gap" delden.sessions && \
+   [ "$(rows delden 'Kopie')" = 0 ]; then
+	pass; else fail "rc=$rc $err; $(cat delden.sessions)"; fi
+
+t "chains that agree still move nothing: a sync with nothing new sends no batch"
+ok_if sh -c "'$PLEIN' -C hengelo sync 'tcp://127.0.0.1:$pd' | grep -q ': 0 batches received, 0 sent'"
+
 t "a revoked site is refused"
 plein -C coord revoke "$id_b" >/dev/null
 expect_fail 2 "was revoked" plein -C borne sync "tcp://127.0.0.1:$pc"

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include "loopback.h"
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,9 +30,15 @@ static long want, done;
 static void session_done(plein_tcp_result *r, void *arg)
 {
 	(void)arg;
-	printf("session rc=%d peer=%s in=%zu out=%zu accepted=%zu rejected=%zu bytes_in=%llu bytes_out=%llu error=%s\n",
+	printf("session rc=%d peer=%s in=%zu out=%zu accepted=%zu rejected=%zu forks=%zu bytes_in=%llu bytes_out=%llu "
+	       "error=%s\n",
 	       r->rc, r->peer[0] ? r->peer : "-", r->batches_in, r->batches_out, r->ingest.accepted + r->ingest.released,
-	       r->ingest.rejected, (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out, r->error);
+	       r->ingest.rejected, r->ingest.forks, (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out,
+	       r->error);
+	/* What ingest said, one line each (forks, refusals, holds). */
+	for (size_t i = 0; i < r->ingest.nnotes; i++)
+		printf("note batch %" PRIu64 " of %s: %s\n", r->ingest.notes[i].seq, r->ingest.notes[i].site,
+		       r->ingest.notes[i].reason);
 	fflush(stdout);
 	if (want > 0 && ++done >= want)
 		event_base_loopexit(base, NULL);

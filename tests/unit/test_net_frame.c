@@ -54,6 +54,8 @@ static void vector_sites(plein_vv_entry v[2])
 	strcpy(v[1].site, ab ? b : a);
 	v[0].seq = 3;
 	v[1].seq = 300;
+	memset(v[0].tip, 0x33, sizeof v[0].tip);
+	memset(v[1].tip, 0xcc, sizeof v[1].tip);
 }
 
 TEST(frame_documented_stream_opens_to_documented_messages)
@@ -199,11 +201,12 @@ TEST(msg_vector_round_trip_and_malformed)
 	vector_sites(v);
 	plein_buf b = PLEIN_BUF_INIT;
 	CHECK_OK(plein_msg_vector_encode(&b, v, 2));
-	CHECK_EQ_INT(b.len, 1 + 1 + 2 * 10 + 1 + 2);
+	CHECK_EQ_INT(b.len, 1 + 1 + 2 * (10 + PLEIN_MSG_TIP_BYTES) + 1 + 2);
 	CHECK_OK(plein_msg_vector_decode(&got, &n, b.data, b.len));
 	CHECK_EQ_INT(n, 2);
 	CHECK_STR(got[0].site, v[0].site);
 	CHECK_EQ_INT(got[1].seq, 300);
+	CHECK(memcmp(got[0].tip, v[0].tip, PLEIN_MSG_TIP_BYTES) == 0 && memcmp(got[1].tip, v[1].tip, PLEIN_MSG_TIP_BYTES) == 0);
 	free(got);
 	/* Every truncation, and a trailing byte, is refused. */
 	for (size_t cut = 0; cut < b.len; cut++)
@@ -216,10 +219,11 @@ TEST(msg_vector_round_trip_and_malformed)
 	CHECK_EQ_INT(plein_msg_vector_encode(&b, w, 2), PLEIN_EINVAL);
 	plein_buf_reset(&b);
 	CHECK_OK(plein_msg_vector_encode(&b, v, 2));
-	unsigned char swapped[64];
+	unsigned char swapped[128];
+	size_t second = 2 + 11 + PLEIN_MSG_TIP_BYTES; /* id, seq 3 in one byte, tip */
 	memcpy(swapped, b.data, b.len);
-	memcpy(swapped + 2, b.data + 2 + 11, 10); /* second id first */
-	memcpy(swapped + 2 + 11, b.data + 2, 10);
+	memcpy(swapped + 2, b.data + second, 10); /* second id first */
+	memcpy(swapped + second, b.data + 2, 10);
 	CHECK_EQ_INT(plein_msg_vector_decode(&got, &n, swapped, b.len), PLEIN_EREJECT);
 	unsigned char lie[] = { PLEIN_MSG_VECTOR, 0xff, 0xff, 0x03 };
 	CHECK_EQ_INT(plein_msg_vector_decode(&got, &n, lie, sizeof lie), PLEIN_EREJECT);

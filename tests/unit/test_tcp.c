@@ -3,7 +3,8 @@
  * changed is one round trip of vectors and a few hundred bytes; unknown,
  * revoked and replayed peers are refused before any data; garbage,
  * oversized and truncated frames end the session with a clear error; a
- * client that never finishes the handshake is cut. */
+ * client that never finishes the handshake is cut; a forked chain is kept
+ * as proof, never applied, and a forged proof is refused. */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -22,13 +23,15 @@
 #include "plein/tcp.h"
 #include "plein/tcpmsg.h"
 #include "util.h"
+#include "../../src/net/tcp_int.h"
 
 struct outcome {
 	int done, rc;
 	char error[300], peer[PLEIN_SITEID_LEN + 1];
 	uint64_t bytes_in, bytes_out;
-	size_t batches_in, batches_out, accepted;
+	size_t batches_in, batches_out, accepted, rejected, forks;
 	unsigned round_trips;
+	int own_confirmed;
 };
 
 static void on_done(plein_tcp_result *r, void *arg)
@@ -43,6 +46,9 @@ static void on_done(plein_tcp_result *r, void *arg)
 	o->batches_in = r->batches_in;
 	o->batches_out = r->batches_out;
 	o->accepted = r->ingest.accepted + r->ingest.released;
+	o->rejected = r->ingest.rejected;
+	o->forks = r->ingest.forks;
+	o->own_confirmed = r->own_confirmed;
 	o->round_trips = r->round_trips;
 }
 
@@ -1059,4 +1065,121 @@ TEST(tcp_ik_vector_too_large_for_the_handshake_comes_in_the_first_frame)
 	raw_end(&r);
 	plein_noise_wipe(&hs);
 	ik_client_end(&c, a, b, da, db);
+}
+
+/* Seal one daylog row at s. */
+static int seal_row(plein_site *s, const char *id, const char *text)
+{
+	char sql[200];
+	uint64_t seq;
+	snprintf(sql, sizeof sql, "INSERT INTO daylog(id, text) VALUES ('%s', '%s')", id, text);
+	return plein_db_exec(s->db, sql) < 0 ? -1 : plein_journal_seal(s, &seq);
+}
+
+/* Is there a fork proof of batch seq of site at s? */
+static int has_proof(plein_site *s, const char *site, uint64_t seq)
+{
+	char ref[PLEIN_LOG_REF_MAX];
+	plein_log_entry e;
+	memset(&e, 0, sizeof e);
+	snprintf(ref, sizeof ref, "refs/plein/forks/%s/%llu-1", site, (unsigned long long)seq);
+	int found = plein_site_log(s) && plein_log_read(&e, s->log, ref, 0) == 0;
+	plein_log_entry_free(&e);
+	return found;
+}
+
+/* b's site dir copied to b2 (a copy that goes on writing): both seal a
+ * batch 2, b's reaches a first. A forged batch 2 (its signature altered)
+ * is refused and not kept as proof; the real one from b2 is kept at a,
+ * b's at b2, and neither is applied. Then b2's longer chain (batch 3) is
+ * a fork at a, not a gap. */
+TEST(tcp_fork_of_equal_and_greater_length_is_kept_as_proof)
+{
+	char da[256], db[256], db2[300], cmd[1400];
+	plein_site *a, *b, *b2 = NULL;
+	struct outcome oi, or;
+	CHECK(pair(&a, &b, da, db, 1) == 0);
+	session(b, a, &oi, &or);
+	CHECK_EQ_INT(oi.rc, 0);
+	plein_site_close(b);
+	snprintf(db2, sizeof db2, "%s.copy", db);
+	snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", db, db2);
+	CHECK(system(cmd) == 0);
+	CHECK_OK(plein_site_open(&b, db));
+	CHECK_OK(plein_site_open(&b2, db2));
+	CHECK_OK(plein_journal_resume(b2)); /* as if a peer confirmed the copy */
+	CHECK_OK(seal_row(b, "orig", "het origineel"));
+	CHECK_OK(seal_row(b2, "kopie", "de kopie"));
+	session(b, a, &oi, &or);
+	CHECK(oi.rc == 0 && or.accepted == 1);
+
+	/* A batch 2 that b2 did not sign: refused, no proof. */
+	plein_log_entry e;
+	memset(&e, 0, sizeof e);
+	CHECK_OK(plein_log_read(&e, b2->log, b2->id, 2));
+	e.sig.data[0] ^= 1;
+	plein_buf rec = PLEIN_BUF_INIT;
+	plein_msg_record_encode(&rec, &e);
+	plein_log_entry_free(&e);
+	tcp_recv r;
+	tcp_recv_init(&r, b2->id, 16, 1u << 20);
+	CHECK_OK(tcp_recv_take(&r, a, &rec));
+	CHECK_OK(tcp_recv_flush(&r, a));
+	CHECK(r.rep.rejected == 1 && r.rep.forks == 0 && r.rep.nnotes == 1 &&
+	      strstr(r.rep.notes[0].reason, "not kept as a fork proof"));
+	CHECK(!has_proof(a, b->id, 2));
+	tcp_recv_free(&r);
+	plein_buf_free(&rec);
+
+	/* Equal length: each side gets the other's batch 2 as the proof. */
+	session(b2, a, &oi, &or);
+	CHECK_EQ_INT(oi.rc, 0);
+	CHECK(oi.batches_in == 1 && oi.batches_out == 1 && oi.forks == 1 && or.forks == 1);
+	CHECK(oi.accepted == 0 && or.accepted == 0);
+	CHECK(has_proof(a, b->id, 2) && has_proof(b2, b->id, 2));
+	CHECK(!oi.own_confirmed); /* a holds another history of b2's chain */
+	/* Logged where 'plein status' counts refusals: the forged one and the fork. */
+	int64_t refused = 0;
+	CHECK(plein_db_int(a->db, &refused, "SELECT count(*) FROM plein_rejected", NULL) == 0 && refused == 2);
+	CHECK(plein_db_int(b2->db, &refused, "SELECT count(*) FROM plein_rejected WHERE reason LIKE '%two different%'",
+			   NULL) == 0 && refused == 1);
+	plein_log_ref t;
+	CHECK(plein_log_tip(&t, a->log, b->id) == 0 && t.seq == 2);
+	char ca[PLEIN_LOG_OID_HEX + 1], cb[PLEIN_LOG_OID_HEX + 1];
+	CHECK_OK(plein_log_commit_at(ca, a->log, b->id, 2));
+	CHECK_OK(plein_log_commit_at(cb, b->log, b->id, 2));
+	CHECK_STR(ca, cb); /* a's chain of b is still b's */
+
+	/* Greater length, to a site without the proof yet: a fresh copy of a. */
+	char da2[300];
+	plein_site *a2 = NULL;
+	snprintf(da2, sizeof da2, "%s.fresh", da);
+	plein_site_close(a);
+	a = NULL;
+	/* a2 is a as it was before the proof: drop the proof ref from a copy. */
+	snprintf(cmd, sizeof cmd, "cp -a '%s' '%s' && git --git-dir '%s/log.git' update-ref -d 'refs/plein/forks/%s/2-1'",
+		 da, da2, da2, b->id);
+	CHECK(system(cmd) == 0);
+	CHECK_OK(plein_site_open(&a2, da2));
+	CHECK_OK(plein_site_open(&a, da));
+	CHECK(!has_proof(a2, b->id, 2));
+	CHECK_OK(seal_row(b2, "kopie2", "de kopie schrijft door"));
+	session(b2, a2, &oi, &or);
+	CHECK_EQ_INT(oi.rc, 0);
+	/* b2 sent its batch 2 only (not 3, which would not follow a2's 2). */
+	CHECK(oi.batches_out == 1 && oi.batches_in == 0 && or.forks == 1 && or.accepted == 0);
+	CHECK(oi.rejected == 1); /* b2 is told: the peer keeps its batch as proof */
+	CHECK(has_proof(a2, b->id, 2));
+	CHECK(plein_log_tip(&t, a2->log, b->id) == 0 && t.seq == 2);
+	/* Chains that agree move nothing. */
+	session(b, a, &oi, &or);
+	CHECK(oi.rc == 0 && oi.batches_in + oi.batches_out == 0 && oi.own_confirmed);
+	plein_site_close(a);
+	plein_site_close(a2);
+	plein_site_close(b);
+	plein_site_close(b2);
+	test_rmdir(da);
+	test_rmdir(da2);
+	test_rmdir(db);
+	test_rmdir(db2);
 }
