@@ -575,6 +575,14 @@ static int write_pack(struct ctx *c, git_packbuilder *pb)
 	plein_buf dir = PLEIN_BUF_INIT;
 	plein_buf_printf(&dir, "%sobjects/pack", git_repository_path(repo));
 	int grc = git_packbuilder_write(pb, plein_buf_cstr(&dir), 0, NULL, NULL);
+	/* What came in is the pack's size on disk: git_packbuilder_written
+	 * counts objects, not bytes. */
+	struct stat st;
+	if (grc == 0) {
+		plein_buf_printf(&dir, "/pack-%s.pack", git_packbuilder_name(pb));
+		if (stat(plein_buf_cstr(&dir), &st) == 0)
+			c->res->received_bytes += (size_t)st.st_size;
+	}
 	plein_buf_free(&dir);
 	if (grc < 0)
 		return grc;
@@ -583,7 +591,6 @@ static int write_pack(struct ctx *c, git_packbuilder *pb)
 		git_odb_refresh(odb);
 	git_odb_free(odb);
 	c->res->received_objects += git_packbuilder_object_count(pb);
-	c->res->received_bytes += git_packbuilder_written(pb);
 	if (c->opts && c->opts->progress)
 		c->opts->progress("fetch", git_packbuilder_object_count(pb), git_packbuilder_object_count(pb),
 				c->res->received_bytes, c->opts->payload);

@@ -85,6 +85,16 @@ done
 echo "# bytes out: $b0 before, $b1 after; the three batches' payloads are $payload bytes"
 ok_if test "$payload" -gt 6000 -a $((b1 - b0)) -gt "$payload" -a $((b1 - b0)) -lt $((payload * 4))
 
+t "bytes in from a stick count what was read from it: more than those payloads"
+bytes_in() { plein -C coord status --json | python3 -c "
+import json, sys
+print(sum(p['bytes_in'] for p in json.load(sys.stdin)['peers']))"; }
+i0=$(bytes_in)
+plein -C coord sync "$stick" >/dev/null
+i1=$(bytes_in)
+echo "# bytes in at coord: $i0 before, $i1 after"
+ok_if test $((i1 - i0)) -gt "$payload" -a $((i1 - i0)) -lt $((payload * 4))
+
 t "status shows the version vector with both chains and the stick's last sync"
 st=$(plein -C borne status --json)
 ok_if python3 -c "
