@@ -304,7 +304,7 @@ int cmd_sync(cli_ctx *ctx)
 		return rc;
 	/* Each fetch adds a pack to log.git: keep it compact (repack.h). */
 	plein_repack_report rr;
-	if (plein_log_repack(&rr, s->log, (size_t)plein_conf_get_int(s->conf, "log.maxpacks", PLEIN_REPACK_PACKS)) < 0)
+	if (plein_site_repack(&rr, s) < 0)
 		fprintf(stderr, "plein: warning: %s; syncing anyway\n", plein_error());
 	int timeout = plein_conf_get_int(s->conf, "sync.timeout", 300);
 	stall_secs = timeout > 0 ? (unsigned)timeout : 300;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "plein/buf.h"
+#include "plein/conf.h"
 #include "plein/error.h"
 
 #define GARBAGE_AGE (60 * 60) /* seconds: see repack.h */
@@ -123,6 +124,25 @@ static size_t drop_loose(const char *gitdir, const unsigned char *ids, size_t n)
 	return removed;
 }
 
+/* How many loose objects log.git holds (stops counting past limit). */
+static size_t count_loose(const char *gitdir, size_t limit)
+{
+	plein_buf p = PLEIN_BUF_INIT;
+	size_t n = 0;
+	for (int i = 0; i < 256 && n <= limit; i++) {
+		plein_buf_reset(&p);
+		plein_buf_printf(&p, "%sobjects/%02x", gitdir, i);
+		DIR *d = opendir(plein_buf_cstr(&p));
+		struct dirent *e;
+		while (d && (e = readdir(d)))
+			n += strlen(e->d_name) == 38;
+		if (d)
+			closedir(d);
+	}
+	plein_buf_free(&p);
+	return n;
+}
+
 /* Remove an old pack when the new one holds all of it, or when it is old
  * enough that what else it holds is garbage. */
 static void drop_pack(const char *packdir, const char *name, const unsigned char *ids, size_t n)
@@ -190,7 +210,7 @@ static int walk_refs(git_packbuilder *pb, git_repository *repo)
 	return grc;
 }
 
-int plein_log_repack(plein_repack_report *out, plein_log *log, size_t max_packs)
+int plein_log_repack(plein_repack_report *out, plein_log *log, size_t max_packs, size_t max_loose)
 {
 	memset(out, 0, sizeof *out);
 	git_repository *repo = plein_log_repo(log);
@@ -202,7 +222,9 @@ int plein_log_repack(plein_repack_report *out, plein_log *log, size_t max_packs)
 	size_t nold = list_packs(&old, plein_buf_cstr(&packdir));
 	out->packs_before = out->packs_after = nold;
 	int rc = 0;
-	if ((max_packs && nold <= max_packs) || !take_lock(plein_buf_cstr(&lock)))
+	if (max_packs && nold <= max_packs && (out->loose_before = count_loose(gitdir, max_loose)) <= max_loose)
+		goto done;
+	if (!take_lock(plein_buf_cstr(&lock)))
 		goto done;
 	git_packbuilder *pb = NULL;
 	if (git_packbuilder_new(&pb, repo) < 0) {
@@ -248,4 +270,16 @@ done:
 	plein_buf_free(&packdir);
 	plein_buf_free(&lock);
 	return rc;
+}
+
+int plein_site_repack(plein_repack_report *out, plein_site *s)
+{
+	memset(out, 0, sizeof *out);
+	plein_log *log = plein_site_log(s);
+	if (!log)
+		return plein_error_code() ? plein_error_code() : PLEIN_ERR;
+	int packs = plein_conf_get_int(s->conf, "log.maxpacks", PLEIN_REPACK_PACKS);
+	int loose = plein_conf_get_int(s->conf, "log.maxloose", PLEIN_REPACK_LOOSE);
+	return plein_log_repack(out, log, packs >= 0 ? (size_t)packs : PLEIN_REPACK_PACKS,
+				loose >= 0 ? (size_t)loose : PLEIN_REPACK_LOOSE);
 }

@@ -33,6 +33,7 @@
 #include "plein/error.h"
 #include "plein/http.h"
 #include "plein/journal.h"
+#include "plein/repack.h"
 #include "plein/retention.h"
 #include "plein/log.h"
 
@@ -134,6 +135,26 @@ static void daemon_retention(srv *d)
 	daemon_local_check(d, 1);
 	if (!d->seal_failed && !plein_journal_paused(d->s) && plein_erase_apply(d->s, NULL) < 0)
 		plein_dlog_warn("retention: the erased values are not purged from log.git yet: %s", plein_error());
+}
+
+/* A daemon that syncs only over TCP runs no 'plein sync', so nothing else
+ * would keep its log.git compact: every batch it seals or receives leaves
+ * loose objects or a small pack. Every [log] check_every seconds (60),
+ * when no session or git child is using log.git, it repacks past [log]
+ * maxpacks or maxloose; the next tick opens log.git afresh (log_refresh). */
+static void daemon_repack(srv *d)
+{
+	double now = daemon_now();
+	if (now < d->repack_at || d->incoming || d->outgoing || d->git)
+		return;
+	int every = plein_conf_get_int(d->s->conf, "log.check_every", 60);
+	d->repack_at = now + (every > 0 ? every : 60);
+	plein_repack_report rr;
+	if (plein_site_repack(&rr, d->s) < 0)
+		plein_dlog_warn("repacking log.git: %s; trying again later", plein_error());
+	else if (rr.packs_after != rr.packs_before || rr.loose_removed)
+		plein_dlog_info("log.git repacked: %zu packs and %zu loose objects became %zu pack%s", rr.packs_before,
+				rr.loose_removed, rr.packs_after, rr.packs_after == 1 ? "" : "s");
 }
 
 static void on_http_write(void *arg)
@@ -239,6 +260,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	log_refresh(d);
 	daemon_local_check(d, 0);
 	daemon_retention(d);
+	daemon_repack(d);
 	peers_run(d);
 }
 

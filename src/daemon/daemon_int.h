@@ -66,6 +66,7 @@ typedef struct srv {
 	int seal_failed;
 	unsigned char vector[16]; /* fingerprint of the version vector */
 	double retention_at;    /* when retention runs next (docs/erasure.md) */
+	double repack_at;       /* when log.git's size is looked at next (repack.h) */
 	/* the git sync running in a child (one at a time) */
 	child *git;
 	peer *git_peer;

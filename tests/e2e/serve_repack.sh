@@ -15,6 +15,10 @@ none_held() { [ "$(held_deleted "$1")" = 0 ]; }
 
 # co listens for a (TCP) and meets b through a bare repository (git).
 new_network co a b
+# a syncs only over TCP: no 'plein sync' ever repacks its log.git, its
+# daemon must (past maxloose loose objects, looked at every second here).
+printf '[log]\n\tmaxloose = 8\n\tcheck_every = 1\n' >>a/plein.conf
+loose() { find "$TMP/$1/log.git/objects" -path '*/objects/??/*' -type f | wc -l; }
 L=$(plein -C co location add --name Centrum --kind branch)
 git init -q --bare relay.git
 plein -C co peer add relay "$TMP/relay.git"
@@ -59,6 +63,13 @@ if [ $ok = 1 ] && same_digest co a && same_digest co b && ! has_log co "error"; 
 t "the daemon holds no deleted pack open or mapped: their space is freed"
 wait_for none_held co
 ok_if test "$(held_deleted co)" = 0
+
+t "a's daemon, which syncs only over TCP, repacked its own log.git past maxloose"
+few_loose() { [ "$(loose a)" -le 8 ]; }
+wait_for few_loose a
+echo "# a's log.git: $(loose a) loose objects, $(packs a) pack(s)"
+repacked() { few_loose && has_log a 'log.git repacked'; }
+ok_if repacked
 
 t "co's log verifies, and the daemons stop with exit 0"
 codes=""
