@@ -596,12 +596,7 @@ static void receive_scenario(bench *b, replicas *x, int sc, int r)
 		if (plein_batch_header_parse(&h, e->header.data, e->header.len) < 0)
 			die("reading a batch header");
 		b->changes[sc] += h.count;
-		lb[i] = (plein_log_batch){
-			.site = e->site, .seq = e->seq, .time = e->time, .summary = e->summary,
-			.header = e->header.data, .header_len = e->header.len, .sig = e->sig.data,
-			.payload = e->payload.data, .payload_len = e->payload.len,
-			.personal = e->has_personal ? e->personal.data : NULL, .personal_len = e->personal.len,
-		};
+		plein_log_batch_of(&lb[i], e);
 	}
 	size_t added = 0;
 	double t0 = now();

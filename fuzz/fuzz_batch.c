@@ -23,6 +23,8 @@
 #include "plein/batch.h"
 #include "plein/error.h"
 
+#include "seed.h"
+
 #define HB PLEIN_BATCH_HEADER_BYTES
 #define SB PLEIN_BATCH_SIG_BYTES
 
@@ -173,13 +175,7 @@ static void put_seed(const char *dir, const char *name, int mode, const unsigned
 		     const unsigned char *sig, const unsigned char *payload, size_t pn,
 		     const unsigned char *personal, size_t qn)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
+	FILE *f = fuzz_seed_open(dir, name);
 	unsigned char head[3] = { (unsigned char)mode, (unsigned char)(pn >> 8), (unsigned char)pn };
 	fwrite(head, 1, 3, f);
 	fwrite(hb, 1, HB, f);

@@ -20,6 +20,8 @@
 #include "plein/frame.h"
 #include "plein/tcpmsg.h"
 
+#include "seed.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -140,13 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 static void put(const char *dir, const char *name, const plein_buf *b)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
+	FILE *f = fuzz_seed_open(dir, name);
 	fwrite(b->data, 1, b->len, f);
 	fclose(f);
 }

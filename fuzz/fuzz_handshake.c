@@ -29,6 +29,8 @@
 #include "plein/siteid.h"
 #include "plein/tcpmsg.h"
 
+#include "seed.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -187,13 +189,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 static void put(const char *dir, const char *name, int mode, const plein_buf *m)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
+	FILE *f = fuzz_seed_open(dir, name);
 	fputc(mode, f);
 	fwrite(m->data, 1, m->len, f);
 	fclose(f);

@@ -21,16 +21,14 @@
 
 #include "plein/loose.h"
 
+#include "seed.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static void seed(const char *dir, const char *name, unsigned char mode, const char *obj, size_t len)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	if (!f)
-		exit(2);
+	FILE *f = fuzz_seed_open(dir, name);
 	fputc(mode, f);
 	fwrite(obj, 1, len, f);
 	fclose(f);

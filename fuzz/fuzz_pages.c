@@ -22,6 +22,8 @@
 #include "plein/pages.h"
 #include "plein/site.h"
 
+#include "seed.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -34,11 +36,9 @@ static void write_seeds(const char *dir)
 		{ "2026-48", "", "<script>" }, { "9999-W01", "L", "geld" }, { "2020-W53", "L\"'&", "werk" },
 	};
 	for (size_t i = 0; i < sizeof seeds / sizeof *seeds; i++) {
-		char path[4096];
-		snprintf(path, sizeof path, "%s/seed-%zu", dir, i);
-		FILE *f = fopen(path, "wb");
-		if (!f)
-			exit(2);
+		char name[32];
+		snprintf(name, sizeof name, "seed-%zu", i);
+		FILE *f = fuzz_seed_open(dir, name);
 		for (int k = 0; k < 3; k++)
 			fwrite(seeds[i][k], 1, strlen(seeds[i][k]) + (k < 2), f);
 		fclose(f);

@@ -18,6 +18,8 @@
 #include "plein/error.h"
 #include "plein/personal.h"
 
+#include "seed.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -31,11 +33,7 @@ static void deflate_into(plein_buf *out, const uint8_t *p, size_t n)
 
 static void seed(const char *dir, const char *name, const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
 {
-	char path[512];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	if (!f)
-		return;
+	FILE *f = fuzz_seed_open(dir, name);
 	uint8_t head[3] = { 1, (uint8_t)(na >> 8), (uint8_t)na };
 	fwrite(head, 1, 3, f);
 	fwrite(a, 1, na, f);

@@ -146,6 +146,9 @@ int plein_log_incoming_drop(plein_log *log, const char *key, const char *site);
  * The commit's shape is checked (blob names, sizes, trailers). */
 int plein_log_read(plein_log_entry *out, plein_log *log, const char *chain, uint64_t seq);
 void plein_log_entry_free(plein_log_entry *e);
+/* The batch e holds, to append elsewhere (a sync's store, a fork proof):
+ * *out lends e's buffers, so e must outlive it. */
+void plein_log_batch_of(plein_log_batch *out, const plein_log_entry *e);
 
 /* The commit (hex) of batch seq of a chain (site id or ref name);
  * PLEIN_ENOTFOUND when the chain has no such batch. */

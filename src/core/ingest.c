@@ -123,22 +123,6 @@ static int judge(plein_site *s, const plein_log_entry *e, const char *site, uint
 	return verdict;
 }
 
-static void to_log_batch(plein_log_batch *lb, const plein_log_entry *e)
-{
-	memset(lb, 0, sizeof *lb);
-	lb->site = e->site;
-	lb->seq = e->seq;
-	lb->time = e->time;
-	lb->summary = e->summary[0] ? e->summary : NULL;
-	lb->header = e->header.data;
-	lb->header_len = e->header.len;
-	lb->sig = e->sig.data;
-	lb->payload = e->payload.data;
-	lb->payload_len = e->payload.len;
-	lb->personal = e->has_personal ? e->personal.data : NULL;
-	lb->personal_len = e->personal.len;
-}
-
 /* Where an incoming chain first differs from ours: keep it as a proof. */
 static void keep_fork(plein_site *s, plein_ingest_report *r, const plein_log_ref *in, uint64_t our_tip)
 {
@@ -152,7 +136,7 @@ static void keep_fork(plein_site *s, plein_ingest_report *r, const plein_log_ref
 		memset(&e, 0, sizeof e);
 		if (plein_log_read(&e, s->log, in->name, seq) == 0) {
 			plein_log_batch lb;
-			to_log_batch(&lb, &e);
+			plein_log_batch_of(&lb, &e);
 			unsigned n = 0;
 			int rc = plein_log_fork_keep(&n, s->log, &lb);
 			if (rc == 0) {
@@ -228,7 +212,7 @@ static int ingest_chain(plein_site *s, plein_ingest_report *r, const plein_log_r
 				memset(&h, 0, sizeof h);
 				if (k == seq || plein_log_read(&h, s->log, in->name, k) == 0) {
 					plein_log_batch lb;
-					to_log_batch(&lb, k == seq ? &e : &h);
+					plein_log_batch_of(&lb, k == seq ? &e : &h);
 					if (plein_log_hold(s->log, &lb) == 0)
 						r->held++;
 				}
@@ -283,7 +267,7 @@ static int release_held(plein_site *s, plein_ingest_report *r, int *progress)
 			int verdict = judge(s, &e, held[i].site, held[i].seq, prev, next);
 			if (verdict == VERDICT_OK) {
 				plein_log_batch lb;
-				to_log_batch(&lb, &e);
+				plein_log_batch_of(&lb, &e);
 				lb.parent = tip.seq ? tip.commit : "";
 				rc = plein_log_append(s->log, &lb);
 				if (rc >= 0) {

@@ -590,6 +590,16 @@ void plein_log_entry_free(plein_log_entry *e)
 	plein_buf_free(&e->personal);
 }
 
+void plein_log_batch_of(plein_log_batch *out, const plein_log_entry *e)
+{
+	*out = (plein_log_batch){
+		.site = e->site, .seq = e->seq, .time = e->time, .summary = e->summary,
+		.header = e->header.data, .header_len = e->header.len, .sig = e->sig.data,
+		.payload = e->payload.data, .payload_len = e->payload.len,
+		.personal = e->has_personal ? e->personal.data : NULL, .personal_len = e->personal.len,
+	};
+}
+
 /* ---- the seq index of a chain ---- */
 
 static void chain_free(struct chain *c)

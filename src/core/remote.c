@@ -327,6 +327,24 @@ static void set_callbacks(git_remote_callbacks *cb, struct ctx *c)
 	cb->payload = c;
 }
 
+/* Fetch refspecs from a network remote, counting what came in. */
+static int fetch_specs(struct ctx *c, git_remote *remote, const git_strarray *specs)
+{
+	git_fetch_options fo;
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	set_callbacks(&fo.callbacks, c);
+	fo.prune = GIT_FETCH_NO_PRUNE;
+	fo.update_fetchhead = 0;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	int grc = git_remote_fetch(remote, specs, &fo, "plein: fetch");
+	const git_indexer_progress *st = git_remote_stats(remote);
+	if (st) {
+		c->res->received_objects += st->received_objects;
+		c->res->received_bytes += st->received_bytes;
+	}
+	return grc;
+}
+
 /* ---- comparing chains ---- */
 
 static int head_cmp(const void *a, const void *b)
@@ -643,18 +661,7 @@ static int fetch_heads(struct ctx *c, git_remote *remote, const char *key, const
 	int grc = 0;
 	if (k) {
 		git_strarray arr = { specs, k };
-		git_fetch_options fo;
-		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-		set_callbacks(&fo.callbacks, c);
-		fo.prune = GIT_FETCH_NO_PRUNE;
-		fo.update_fetchhead = 0;
-		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-		grc = git_remote_fetch(remote, &arr, &fo, "plein: fetch");
-		const git_indexer_progress *st = git_remote_stats(remote);
-		if (st) {
-			c->res->received_objects += st->received_objects;
-			c->res->received_bytes += st->received_bytes;
-		}
+		grc = fetch_specs(c, remote, &arr);
 	}
 	for (size_t i = 0; i < k; i++)
 		free(specs[i]);
@@ -740,19 +747,8 @@ static int fetch_personal(struct ctx *c, git_remote *remote, const char *key)
 	char spec[PLEIN_LOG_REF_MAX + 40];
 	char *specs[] = { spec };
 	git_strarray arr = { specs, 1 };
-	git_fetch_options fo;
-	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	set_callbacks(&fo.callbacks, c);
-	fo.prune = GIT_FETCH_NO_PRUNE;
-	fo.update_fetchhead = 0;
-	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	snprintf(spec, sizeof spec, "+" PERSONAL "*:refs/plein/incoming-personal/%s/*", key);
-	grc = git_remote_fetch(remote, &arr, &fo, "plein: fetch");
-	const git_indexer_progress *st = git_remote_stats(remote);
-	if (st) {
-		c->res->received_objects += st->received_objects;
-		c->res->received_bytes += st->received_bytes;
-	}
+	grc = fetch_specs(c, remote, &arr);
 	git_remote_disconnect(remote);
 	return grc < 0 ? remote_fail(c, grc) : 0;
 }

@@ -186,9 +186,7 @@ int api_signups_list(http_req *r)
 	static const char *const allowed[] = { "rule", "date", NULL };
 	sqlite3_stmt *st = NULL;
 	int rc = http_query_check(r, allowed, NULL);
-	if (rc == 0 && !http_query(r, "rule"))
-		rc = plein_fail(PLEIN_EINVAL, "give the occurrence as ?rule=ID&date=YYYY-MM-DD");
-	if (rc == 0 && !http_query(r, "date"))
+	if (rc == 0 && (!http_query(r, "rule") || !http_query(r, "date")))
 		rc = plein_fail(PLEIN_EINVAL, "give the occurrence as ?rule=ID&date=YYYY-MM-DD");
 	if (rc == 0)
 		rc = plein_signup_list(&st, r->s, http_query(r, "rule"), http_query(r, "date"), PLEIN_NAMES_JSON);

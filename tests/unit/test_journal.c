@@ -124,12 +124,8 @@ static int carry(plein_site *from, plein_site *to, uint64_t seq)
 	memset(&e, 0, sizeof e);
 	int rc = plein_log_read(&e, plein_site_log(from), from->id, seq);
 	if (rc == 0) {
-		plein_log_batch b = {
-			.site = e.site, .seq = e.seq, .time = e.time, .summary = e.summary,
-			.header = e.header.data, .header_len = e.header.len, .sig = e.sig.data,
-			.payload = e.payload.data, .payload_len = e.payload.len,
-			.personal = e.has_personal ? e.personal.data : NULL, .personal_len = e.personal.len,
-		};
+		plein_log_batch b;
+		plein_log_batch_of(&b, &e);
 		rc = plein_log_append(plein_site_log(to), &b);
 	}
 	plein_log_entry_free(&e);

@@ -76,6 +76,14 @@ static int pair(plein_site **a, plein_site **b, char *da, char *db, int admit)
 	return 0;
 }
 
+static void unpair(plein_site *a, plein_site *b, const char *da, const char *db)
+{
+	plein_site_close(a);
+	plein_site_close(b);
+	test_rmdir(da);
+	test_rmdir(db);
+}
+
 /* Run the loop until both outcomes are done (or far too long). */
 static void run(struct event_base *base, struct outcome *x, struct outcome *y)
 {
@@ -182,10 +190,7 @@ TEST(tcp_sync_both_ways_then_nothing_changed_at_first_contact_is_two_round_trips
 	printf("# nothing changed: %llu bytes out, %llu in\n", (unsigned long long)oi.bytes_out,
 	       (unsigned long long)oi.bytes_in);
 	CHECK(oi.bytes_out <= 512 && oi.bytes_in <= 512);
-	plein_site_close(a);
-	plein_site_close(b);
-	test_rmdir(da);
-	test_rmdir(db);
+	unpair(a, b, da, db);
 }
 
 TEST(tcp_unknown_and_revoked_peers_are_refused_with_nothing_applied)
@@ -370,10 +375,7 @@ TEST(tcp_replayed_handshake_is_refused)
 	plein_buf_free(&w3);
 	plein_buf_free(&tx);
 	plein_buf_free(&in);
-	plein_site_close(a);
-	plein_site_close(b);
-	test_rmdir(da);
-	test_rmdir(db);
+	unpair(a, b, da, db);
 }
 
 /* After a good handshake, send `bad` as the first bytes of our stream. */
@@ -430,10 +432,7 @@ TEST(tcp_garbage_oversized_truncated_frames_end_the_session)
 	plein_log_ref tip;
 	CHECK_OK(plein_log_tip(&tip, plein_site_log(a), b->id));
 	CHECK_EQ_INT(tip.seq, 0);
-	plein_site_close(a);
-	plein_site_close(b);
-	test_rmdir(da);
-	test_rmdir(db);
+	unpair(a, b, da, db);
 }
 
 TEST(tcp_client_that_never_finishes_the_handshake_is_cut)
@@ -603,10 +602,7 @@ TEST(tcp_interrupted_transfer_resumes_where_it_stopped)
 	CHECK_OK(plein_digest_hex(a->db, ha));
 	CHECK_OK(plein_digest_hex(b->db, hb));
 	CHECK_STR(ha, hb);
-	plein_site_close(a);
-	plein_site_close(b);
-	test_rmdir(da);
-	test_rmdir(db);
+	unpair(a, b, da, db);
 }
 
 TEST(tcp_batches_larger_than_a_frame_go_in_pieces)
@@ -639,29 +635,10 @@ TEST(tcp_batches_larger_than_a_frame_go_in_pieces)
 	CHECK_OK(plein_digest_hex(a->db, ha));
 	CHECK_OK(plein_digest_hex(b->db, hb));
 	CHECK_STR(ha, hb);
-	plein_site_close(a);
-	plein_site_close(b);
-	test_rmdir(da);
-	test_rmdir(db);
+	unpair(a, b, da, db);
 }
 
 /* plein_log_append_incoming, which stores what arrives over TCP. */
-static void entry_batch(plein_log_batch *lb, const plein_log_entry *e)
-{
-	memset(lb, 0, sizeof *lb);
-	lb->site = e->site;
-	lb->seq = e->seq;
-	lb->time = e->time;
-	lb->summary = e->summary[0] ? e->summary : NULL;
-	lb->header = e->header.data;
-	lb->header_len = e->header.len;
-	lb->sig = e->sig.data;
-	lb->payload = e->payload.data;
-	lb->payload_len = e->payload.len;
-	lb->personal = e->has_personal ? e->personal.data : NULL;
-	lb->personal_len = e->personal.len;
-}
-
 TEST(tcp_log_append_incoming_builds_on_the_verified_chain)
 {
 	char da[256], db[256];
@@ -677,7 +654,7 @@ TEST(tcp_log_append_incoming_builds_on_the_verified_chain)
 		CHECK_OK(plein_db_exec(b->db, sql));
 		CHECK_OK(plein_journal_seal(b, &seq));
 		CHECK_OK(plein_log_read(&e[i], plein_site_log(b), b->id, (uint64_t)i + 1));
-		entry_batch(&lb[i], &e[i]);
+		plein_log_batch_of(&lb[i], &e[i]);
 	}
 	plein_log *log = plein_site_log(a);
 	size_t added = 9;
@@ -702,10 +679,7 @@ TEST(tcp_log_append_incoming_builds_on_the_verified_chain)
 	CHECK_EQ_INT(tip.seq, 1); /* the verified chain did not move */
 	for (int i = 0; i < 5; i++)
 		plein_log_entry_free(&e[i]);
-	plein_site_close(a);
-	plein_site_close(b);
-	test_rmdir(da);
-	test_rmdir(db);
+	unpair(a, b, da, db);
 }
 
 /* ---- IK: one round trip when the initiator knows the site ---- */
@@ -815,10 +789,7 @@ TEST(tcp_ik_second_sync_with_nothing_changed_is_one_round_trip)
 	CHECK_OK(plein_digest_hex(b->db, hb));
 	CHECK_STR(ha, hb);
 	fixed_close(&f);
-	plein_site_close(a);
-	plein_site_close(b);
-	test_rmdir(da);
-	test_rmdir(db);
+	unpair(a, b, da, db);
 }
 
 TEST(tcp_ik_to_a_site_with_another_key_falls_back_to_xx)
@@ -900,10 +871,7 @@ TEST(tcp_ik_revoked_initiator_is_refused_before_any_vector)
 	CHECK_EQ_INT(oi.bytes_in, 2 + 32 + 32 + 1 + 1 + reason + 16);
 	CHECK_EQ_INT(f.o.bytes_out, oi.bytes_in);
 	fixed_close(&f);
-	plein_site_close(a);
-	plein_site_close(b);
-	test_rmdir(da);
-	test_rmdir(db);
+	unpair(a, b, da, db);
 }
 
 /* An IK msg1 from site `as` to `to`, with an empty vector inline (or,
@@ -969,10 +937,7 @@ static void ik_client_end(struct ik_client *c, plein_site *a, plein_site *b, con
 	plein_buf_free(&c->pl);
 	plein_buf_free(&c->tx);
 	plein_buf_free(&c->m);
-	plein_site_close(a);
-	plein_site_close(b);
-	test_rmdir(da);
-	test_rmdir(db);
+	unpair(a, b, da, db);
 }
 
 TEST(tcp_ik_replayed_msg1_gets_no_batches)
