@@ -48,7 +48,9 @@ typedef struct {
 } plein_batch_header;
 
 /* A decoded batch. Ids and TEXT/BLOB values of changes point into buffers
- * the batch owns: they live until plein_batch_free. */
+ * the batch owns: they live until plein_batch_free. Opened with
+ * plein_batch_open, it holds only the changes of its last
+ * plein_batch_next. */
 typedef struct plein_batch plein_batch;
 struct plein_batch {
 	plein_batch_header header;
@@ -62,6 +64,8 @@ struct plein_batch {
 	unsigned char *personal;       /* the inflated personal part, or NULL */
 	size_t personal_len;
 	size_t *poff;                  /* per change: offset of its personal entry, or SIZE_MAX */
+	size_t cap;                    /* room in changes and poff */
+	struct plein_batch_parse *parse; /* where reading the changes stands */
 };
 
 /* Encode the causal context[0..ncontext) and changes[0..n) (n >= 1, in the
@@ -115,6 +119,21 @@ int plein_batch_decode(plein_batch **out, const plein_batch_header *hdr,
 		       const unsigned char *payload, size_t payload_len,
 		       const unsigned char *personal, size_t personal_len);
 void plein_batch_free(plein_batch *b);
+
+/* plein_batch_decode a part at a time, for a batch too large to hold as
+ * one array of changes (250,000 changes take 24 MB as plein_change).
+ * plein_batch_open makes the same checks up to the changes
+ * (header, payload length and hash) and reads the context;
+ * plein_batch_next then puts the next at most max changes in
+ * b->changes[0..b->n), replacing the ones before, and returns 1 — or 0
+ * once all were read and the payload's totals check (count, clock range,
+ * personal part), or the refusal. Changes returned before a refusal come
+ * from a batch that does not decode: act on them only where the refusal
+ * can undo it (a transaction rolled back, a verdict given at the end). */
+int plein_batch_open(plein_batch **out, const plein_batch_header *hdr,
+		     const unsigned char *payload, size_t payload_len,
+		     const unsigned char *personal, size_t personal_len);
+int plein_batch_next(plein_batch *b, size_t max);
 
 /* Rewrite b's personal part without the values of the changes i where
  * drop[i] is set (drop has b->n entries, or is NULL to drop none): erasure

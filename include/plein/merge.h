@@ -30,6 +30,13 @@ int plein_merge_begin(plein_merge **out, plein_site *s);
  * again changes nothing. */
 int plein_merge_apply_batch(plein_merge *m, const unsigned char signer[32], uint64_t seq,
 			    const plein_seen *context, size_t ncontext, const plein_change *ch, size_t n);
+/* plein_merge_apply_batch in parts, for a batch read a part at a time
+ * (plein_batch_next): begin it, apply its changes in order over any number
+ * of calls, end it. Between begin and end nothing else is applied. */
+int plein_merge_batch_begin(plein_merge *m, const unsigned char signer[32], uint64_t seq,
+			    const plein_seen *context, size_t ncontext);
+int plein_merge_batch_changes(plein_merge *m, const plein_change *ch, size_t n);
+void plein_merge_batch_end(plein_merge *m);
 /* Apply n changes signed by the site with public key signer, outside any
  * batch (tests, tools): the state is the same, but these writes never
  * count in a conflict, since nothing says what their writer had seen. */

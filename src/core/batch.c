@@ -564,9 +564,10 @@ done:
 }
 
 /* The personal value of change k, whose payload hash is h: fills v with
- * the value, or PURGED when it is absent. */
-static int rd_personal(const struct dec *d, struct rd *pr, plein_batch *b, size_t k,
-		       const unsigned char *h, plein_value *v)
+ * the value and *poff with the offset of its entry, or v with PURGED when
+ * it is absent. */
+static int rd_personal(const struct dec *d, struct rd *pr, size_t k, const unsigned char *h,
+		       plein_value *v, size_t *poff)
 {
 	memset(v, 0, sizeof *v);
 	v->type = PLEIN_V_PURGED;
@@ -596,7 +597,7 @@ static int rd_personal(const struct dec *d, struct rd *pr, plein_batch *b, size_
 	crypto_generichash(got, HASH_BYTES, pr->p + canon, pr->at - canon, salt, PLEIN_BATCH_SALT_BYTES);
 	if (sodium_memcmp(got, h, HASH_BYTES) != 0)
 		return reject(d, "personal value of change %zu does not match its hash in the signed payload", k);
-	b->poff[k] = entry;
+	*poff = entry;
 	return 0;
 }
 
@@ -633,24 +634,50 @@ static int parse_context(const struct dec *d, struct rd *r, plein_batch *b)
 	return 0;
 }
 
-static int parse(const struct dec *d, plein_batch *b)
-{
-	const plein_batch_header *h = d->hdr;
-	struct rd r = { b->raw, b->raw_len, 0, "payload" };
-	struct rd pr = { b->personal, b->personal_len, 0, "personal part" };
-	size_t k = 0, cap = 0;
-	int64_t prev = h->hlc_min, lo = INT64_MAX, hi = -1;
-	const unsigned char *last_id = NULL;
-	uint64_t last_tid = 0, last_cl = 0, last_len = 0;
-	int rc = parse_context(d, &r, b);
-	if (rc < 0)
-		return rc;
+/* Where reading the changes stands (plein_batch_next): after change k,
+ * inside the row whose id starts at id with `left` changes to go. */
+struct plein_batch_parse {
+	struct dec d;
+	struct rd r, pr;
+	size_t k;
+	int64_t prev, lo, hi;
+	const unsigned char *id; /* the row being read, NULL before the first */
+	uint64_t tid, idlen, cl, left;
+	int ended;               /* all read, the totals checked */
+};
 
-	while (r.at < r.n) {
-		size_t group = r.at;
+/* After the last change: the payload must hold what the header says. */
+static int parse_end(struct plein_batch_parse *ps)
+{
+	const struct dec *d = &ps->d;
+	const plein_batch_header *h = d->hdr;
+	if (ps->k != h->count)
+		return reject(d, "payload holds %zu changes, the signed header says %u", ps->k, h->count);
+	if (ps->lo != h->hlc_min || ps->hi != h->hlc_max)
+		return reject(d, "payload's clocks do not span the signed range exactly");
+	if (ps->pr.p && ps->pr.at != ps->pr.n)
+		return reject(d, "personal part has %zu bytes after its last value", ps->pr.n - ps->pr.at);
+	ps->ended = 1;
+	return 0;
+}
+
+/* The next change into *c and *poff: 1, or 0 at the end of the payload
+ * once parse_end found it whole. */
+static int parse_one(struct plein_batch_parse *ps, plein_change *c, size_t *poff)
+{
+	const struct dec *d = &ps->d;
+	const plein_batch_header *h = d->hdr;
+	struct rd *r = &ps->r;
+	int rc;
+	if (ps->ended)
+		return 0;
+	if (ps->left == 0) {
+		if (r->at == r->n)
+			return parse_end(ps);
+		size_t group = r->at;
 		uint64_t tid, idlen, cl, nent;
 		const unsigned char *id;
-		if ((rc = rd_varint(d, &r, &tid)) < 0 || (rc = rd_varint(d, &r, &idlen)) < 0)
+		if ((rc = rd_varint(d, r, &tid)) < 0 || (rc = rd_varint(d, r, &idlen)) < 0)
 			return rc;
 		if (tid > PLEIN_BATCH_MAX_TID)
 			return reject(d, "payload: table number %llu at byte %zu is out of range",
@@ -658,74 +685,85 @@ static int parse(const struct dec *d, plein_batch *b)
 		if (idlen > PLEIN_BATCH_MAX_ID)
 			return reject(d, "payload: row id of %llu bytes at byte %zu (at most %d)",
 				      (unsigned long long)idlen, group, PLEIN_BATCH_MAX_ID);
-		if ((rc = rd_bytes(d, &r, (size_t)idlen, &id)) < 0 ||
-		    (rc = rd_varint(d, &r, &cl)) < 0 || (rc = rd_varint(d, &r, &nent)) < 0)
+		if ((rc = rd_bytes(d, r, (size_t)idlen, &id)) < 0 ||
+		    (rc = rd_varint(d, r, &cl)) < 0 || (rc = rd_varint(d, r, &nent)) < 0)
 			return rc;
 		if (cl > INT64_MAX)
 			return reject(d, "payload: causal length at byte %zu is out of range", group);
-		if (nent < 1 || nent > h->count - k)
+		if (nent < 1 || nent > h->count - ps->k)
 			return reject(d, "payload: row at byte %zu has %llu changes; the header allows %zu more",
-				      group, (unsigned long long)nent, (size_t)(h->count - k));
-		if (last_id && tid == last_tid && cl == last_cl && idlen == last_len &&
-		    memcmp(id, last_id, (size_t)idlen) == 0)
+				      group, (unsigned long long)nent, (size_t)(h->count - ps->k));
+		if (ps->id && tid == ps->tid && cl == ps->cl && idlen == ps->idlen &&
+		    memcmp(id, ps->id, (size_t)idlen) == 0)
 			return reject(d, "payload: row at byte %zu continues the row before it (not canonical)", group);
-		last_id = id, last_tid = tid, last_cl = cl, last_len = idlen;
-
-		for (uint64_t e = 0; e < nent; e++, k++) {
-			size_t at = r.at;
-			uint64_t head, dz;
-			if ((rc = rd_varint(d, &r, &head)) < 0 || (rc = rd_varint(d, &r, &dz)) < 0)
-				return rc;
-			if ((head >> 3) > 62)
-				return reject(d, "payload: column %llu at byte %zu is out of range 0..61",
-					      (unsigned long long)(head >> 3) - 1, at);
-			int64_t hlc;
-			if (__builtin_add_overflow(prev, unzigzag(dz), &hlc) || hlc < h->hlc_min || hlc > h->hlc_max)
-				return reject(d, "payload: clock of the change at byte %zu is outside "
-					      "the signed range", at);
-			if (k == cap) {
-				cap = cap ? cap * 2 : 64;
-				cap = cap > h->count ? h->count : cap;
-				b->changes = plein_xrealloc(b->changes, cap * sizeof *b->changes);
-				b->poff = plein_xrealloc(b->poff, cap * sizeof *b->poff);
-			}
-			plein_change *c = &b->changes[k];
-			memset(c, 0, sizeof *c);
-			b->poff[k] = SIZE_MAX;
-			c->tid = (int)tid;
-			c->id = (const char *)id;
-			c->id_len = (size_t)idlen;
-			c->cl = (int64_t)cl;
-			c->cid = (int)(head >> 3) - 1;
-			c->hlc = hlc;
-			int type = (int)(head & 7);
-			if (type == T_HASHED) {
-				const unsigned char *hash;
-				c->personal = 1;
-				if ((rc = rd_bytes(d, &r, HASH_BYTES, &hash)) < 0 ||
-				    (rc = rd_personal(d, &pr, b, k, hash, &c->value)) < 0)
-					return rc;
-			} else if ((rc = rd_body(d, &r, type, &c->value)) < 0) {
-				return rc;
-			}
-			prev = hlc;
-			lo = hlc < lo ? hlc : lo;
-			hi = hlc > hi ? hlc : hi;
-		}
+		ps->id = id, ps->tid = tid, ps->cl = cl, ps->idlen = idlen, ps->left = nent;
 	}
-	b->n = k;
-	if (k != h->count)
-		return reject(d, "payload holds %zu changes, the signed header says %u", k, h->count);
-	if (lo != h->hlc_min || hi != h->hlc_max)
-		return reject(d, "payload's clocks do not span the signed range exactly");
-	if (pr.p && pr.at != pr.n)
-		return reject(d, "personal part has %zu bytes after its last value", pr.n - pr.at);
-	return 0;
+
+	size_t at = r->at;
+	uint64_t head, dz;
+	if ((rc = rd_varint(d, r, &head)) < 0 || (rc = rd_varint(d, r, &dz)) < 0)
+		return rc;
+	if ((head >> 3) > 62)
+		return reject(d, "payload: column %llu at byte %zu is out of range 0..61",
+			      (unsigned long long)(head >> 3) - 1, at);
+	int64_t hlc;
+	if (__builtin_add_overflow(ps->prev, unzigzag(dz), &hlc) || hlc < h->hlc_min || hlc > h->hlc_max)
+		return reject(d, "payload: clock of the change at byte %zu is outside "
+			      "the signed range", at);
+	memset(c, 0, sizeof *c);
+	*poff = SIZE_MAX;
+	c->tid = (int)ps->tid;
+	c->id = (const char *)ps->id;
+	c->id_len = (size_t)ps->idlen;
+	c->cl = (int64_t)ps->cl;
+	c->cid = (int)(head >> 3) - 1;
+	c->hlc = hlc;
+	int type = (int)(head & 7);
+	if (type == T_HASHED) {
+		const unsigned char *hash;
+		c->personal = 1;
+		if ((rc = rd_bytes(d, r, HASH_BYTES, &hash)) < 0 ||
+		    (rc = rd_personal(d, &ps->pr, ps->k, hash, &c->value, poff)) < 0)
+			return rc;
+	} else if ((rc = rd_body(d, r, type, &c->value)) < 0) {
+		return rc;
+	}
+	ps->prev = hlc;
+	ps->lo = hlc < ps->lo ? hlc : ps->lo;
+	ps->hi = hlc > ps->hi ? hlc : ps->hi;
+	ps->left--;
+	ps->k++;
+	return 1;
 }
 
-int plein_batch_decode(plein_batch **out, const plein_batch_header *hdr,
-		       const unsigned char *payload, size_t payload_len,
-		       const unsigned char *personal, size_t personal_len)
+/* Read changes onto b->changes[b->n..) until b->n is max: 1 when it is,
+ * 0 at the end of the payload (checked whole), or the refusal. The array
+ * grows as changes arrive, never beyond max or the header's count. */
+static int parse_fill(plein_batch *b, size_t max)
+{
+	plein_change c;
+	size_t poff = SIZE_MAX;
+	int rc;
+	while (b->n < max) {
+		if ((rc = parse_one(b->parse, &c, &poff)) <= 0)
+			return rc;
+		if (b->n == b->cap) {
+			size_t cap = b->cap ? 2 * b->cap : 64;
+			cap = cap > max ? max : cap;
+			cap = cap > b->header.count ? b->header.count : cap;
+			b->changes = plein_xrealloc(b->changes, cap * sizeof *b->changes);
+			b->poff = plein_xrealloc(b->poff, cap * sizeof *b->poff);
+			b->cap = cap;
+		}
+		b->changes[b->n] = c;
+		b->poff[b->n++] = poff;
+	}
+	return 1;
+}
+
+int plein_batch_open(plein_batch **out, const plein_batch_header *hdr,
+		     const unsigned char *payload, size_t payload_len,
+		     const unsigned char *personal, size_t personal_len)
 {
 	struct dec d = { hdr, "" };
 	char why[160];
@@ -748,20 +786,56 @@ int plein_batch_decode(plein_batch **out, const plein_batch_header *hdr,
 
 	b = plein_xcalloc(1, sizeof *b);
 	b->header = *hdr;
+	b->parse = plein_xcalloc(1, sizeof *b->parse);
+	struct plein_batch_parse *ps = b->parse;
+	ps->d = d;
+	ps->d.hdr = &b->header; /* the caller's may not outlive b */
 	b->raw_len = hdr->raw_len;
 	b->raw = plein_xmalloc(b->raw_len + 1);
-	if ((rc = inflate_exact(&d, b->raw, b->raw_len, payload, payload_len)) < 0)
+	if ((rc = inflate_exact(&ps->d, b->raw, b->raw_len, payload, payload_len)) < 0)
 		goto fail;
 	if (personal && personal_len &&
-	    (rc = inflate_capped(&d, &b->personal, &b->personal_len, personal, personal_len)) < 0)
+	    (rc = inflate_capped(&ps->d, &b->personal, &b->personal_len, personal, personal_len)) < 0)
 		goto fail;
-	if ((rc = parse(&d, b)) < 0)
+	ps->r = (struct rd){ b->raw, b->raw_len, 0, "payload" };
+	ps->pr = (struct rd){ b->personal, b->personal_len, 0, "personal part" };
+	ps->prev = hdr->hlc_min;
+	ps->lo = INT64_MAX;
+	ps->hi = -1;
+	if ((rc = parse_context(&ps->d, &ps->r, b)) < 0)
 		goto fail;
 	*out = b;
 	return 0;
 fail:
 	plein_batch_free(b);
 	return rc;
+}
+
+int plein_batch_next(plein_batch *b, size_t max)
+{
+	b->n = 0;
+	if (max < 1)
+		return plein_fail(PLEIN_EINVAL, "plein_batch_next: no room for a change");
+	int rc = parse_fill(b, max);
+	if (rc < 0)
+		return rc;
+	return b->n > 0;
+}
+
+int plein_batch_decode(plein_batch **out, const plein_batch_header *hdr,
+		       const unsigned char *payload, size_t payload_len,
+		       const unsigned char *personal, size_t personal_len)
+{
+	plein_batch *b = NULL;
+	int rc = plein_batch_open(&b, hdr, payload, payload_len, personal, personal_len);
+	if (rc < 0)
+		return rc;
+	if ((rc = parse_fill(b, SIZE_MAX)) < 0) {
+		plein_batch_free(b);
+		return rc;
+	}
+	*out = b;
+	return 0;
 }
 
 void plein_batch_free(plein_batch *b)
@@ -773,6 +847,7 @@ void plein_batch_free(plein_batch *b)
 	free(b->poff);
 	free(b->personal);
 	free(b->raw);
+	free(b->parse);
 	free(b);
 }
 

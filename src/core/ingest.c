@@ -17,6 +17,9 @@
 
 enum { VERDICT_OK = 0, VERDICT_HOLD = 1, VERDICT_REJECT = 2 };
 
+/* Changes decoded at a time while judging a batch. */
+#define JUDGE_PART 4096
+
 static void note(plein_ingest_report *r, const char *site, uint64_t seq, const char *reason)
 {
 	r->notes = plein_xrealloc(r->notes, sizeof *r->notes * (r->nnotes + 1));
@@ -106,17 +109,22 @@ static int judge(plein_site *s, const plein_log_entry *e, const char *site, uint
 	/* The payload must decode (hash, length, grammar), and only the admin
 	 * may change the roster and the network's name. */
 	plein_batch *b = NULL;
-	if (plein_batch_decode(&b, &h, e->payload.data, e->payload.len,
-			       e->has_personal ? e->personal.data : NULL, e->has_personal ? e->personal.len : 0) < 0)
+	if (plein_batch_open(&b, &h, e->payload.data, e->payload.len,
+			     e->has_personal ? e->personal.data : NULL, e->has_personal ? e->personal.len : 0) < 0)
 		return VERDICT_REJECT;
+	/* Read a part at a time (a large batch need not be held whole); the
+	 * whole payload decodes before the roster rule is looked at. */
 	int is_admin = plein_roster_admin(s, admin) == 0 && memcmp(admin, h.site_pk, 32) == 0;
-	int verdict = VERDICT_OK;
-	for (size_t i = 0; i < b->n && !is_admin; i++)
-		if (plein_roster_admin_only(s, b->changes[i].tid) != 0) {
-			plein_fail(PLEIN_EREJECT, "only the coordinator may change the roster or the network's name");
-			verdict = VERDICT_REJECT;
-			break;
-		}
+	int verdict = VERDICT_OK, admin_only = 0, more;
+	while ((more = plein_batch_next(b, JUDGE_PART)) > 0)
+		for (size_t i = 0; i < b->n && !is_admin && !admin_only; i++)
+			admin_only = plein_roster_admin_only(s, b->changes[i].tid) != 0;
+	if (more < 0) {
+		verdict = VERDICT_REJECT; /* the decoder's message */
+	} else if (admin_only) {
+		plein_fail(PLEIN_EREJECT, "only the coordinator may change the roster or the network's name");
+		verdict = VERDICT_REJECT;
+	}
 	plein_batch_free(b);
 	if (verdict == VERDICT_OK)
 		plein_batch_hash(out_hash, e->header.data, e->sig.data);

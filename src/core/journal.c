@@ -46,6 +46,10 @@ static int raise_clock(plein_site *s, int64_t hlc)
 	return plein_db_step_done(s->db, st);
 }
 
+/* Changes decoded and applied at a time: a few hundred KB of plein_change
+ * however large the batch (a daemon applying a peer's log stays small). */
+#define APPLY_PART 4096
+
 /* Apply one stored batch in its own transaction. */
 static int apply_entry(plein_site *s, const plein_log_entry *e)
 {
@@ -61,14 +65,24 @@ static int apply_entry(plein_site *s, const plein_log_entry *e)
 	if (strcmp(signer, e->site) != 0 || h.seq != e->seq)
 		return plein_fail(PLEIN_ERR, "log.git: batch %" PRIu64 " of %s is filed under the wrong chain; run 'plein verify'",
 				  e->seq, e->site);
-	rc = plein_batch_decode(&b, &h, e->payload.data, e->payload.len,
-				e->has_personal ? e->personal.data : NULL, e->has_personal ? e->personal.len : 0);
+	rc = plein_batch_open(&b, &h, e->payload.data, e->payload.len,
+			      e->has_personal ? e->personal.data : NULL, e->has_personal ? e->personal.len : 0);
 	if (rc < 0)
 		return plein_fail(PLEIN_ERR, "log.git: batch %" PRIu64 " of %s: %s", e->seq, e->site, plein_error());
 	if ((rc = plein_db_begin(s->db)) < 0)
 		goto out;
-	if ((rc = plein_merge_begin(&m, s)) == 0)
-		rc = plein_merge_apply_batch(m, h.site_pk, h.seq, b->context, b->ncontext, b->changes, b->n);
+	/* A part of the changes at a time, all in this transaction: a batch
+	 * that turns out not to decode further on is rolled back whole. */
+	if ((rc = plein_merge_begin(&m, s)) == 0 &&
+	    (rc = plein_merge_batch_begin(m, h.site_pk, h.seq, b->context, b->ncontext)) == 0) {
+		int more;
+		while ((more = plein_batch_next(b, APPLY_PART)) > 0 &&
+		       (rc = plein_merge_batch_changes(m, b->changes, b->n)) == 0)
+			;
+		if (more < 0)
+			rc = plein_fail(PLEIN_ERR, "log.git: batch %" PRIu64 " of %s: %s", e->seq, e->site, plein_error());
+		plein_merge_batch_end(m);
+	}
 	int rc2 = m ? plein_merge_end(m) : 0;
 	if (rc == 0)
 		rc = rc2;

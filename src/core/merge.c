@@ -1079,8 +1079,8 @@ int plein_merge_apply(plein_merge *m, const unsigned char signer[32], const plei
 	return rc;
 }
 
-int plein_merge_apply_batch(plein_merge *m, const unsigned char signer[32], uint64_t seq,
-			    const plein_seen *context, size_t ncontext, const plein_change *ch, size_t n)
+int plein_merge_batch_begin(plein_merge *m, const unsigned char signer[32], uint64_t seq,
+			    const plein_seen *context, size_t ncontext)
 {
 	if (m->err)
 		return m->err;
@@ -1102,13 +1102,39 @@ int plein_merge_apply_batch(plein_merge *m, const unsigned char signer[32], uint
 	qsort(m->ctx, m->nctx, sizeof *m->ctx, ctx_cmp);
 	if (rc == 0)
 		rc = store_context(m, sref, (int64_t)seq);
+	if (rc < 0)
+		return m->err = rc;
 	m->cur_site = sref;
 	m->cur_seq = (int64_t)seq;
+	return 0;
+}
+
+int plein_merge_batch_changes(plein_merge *m, const plein_change *ch, size_t n)
+{
+	if (m->err)
+		return m->err;
+	if (m->cur_seq == 0)
+		return m->err = plein_fail(PLEIN_EINVAL, "changes of a batch, but no batch was begun");
+	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = apply_one(m, &ch[i], sref);
-	m->cur_site = m->cur_seq = 0;
+		rc = apply_one(m, &ch[i], m->cur_site);
 	if (rc < 0)
 		m->err = rc;
+	return rc;
+}
+
+void plein_merge_batch_end(plein_merge *m)
+{
+	m->cur_site = m->cur_seq = 0;
+}
+
+int plein_merge_apply_batch(plein_merge *m, const unsigned char signer[32], uint64_t seq,
+			    const plein_seen *context, size_t ncontext, const plein_change *ch, size_t n)
+{
+	int rc = plein_merge_batch_begin(m, signer, seq, context, ncontext);
+	if (rc == 0)
+		rc = plein_merge_batch_changes(m, ch, n);
+	plein_merge_batch_end(m);
 	return rc;
 }
 

@@ -185,17 +185,20 @@ int tcp_recv_flush(tcp_recv *r, plein_site *s)
 			rc = arc;
 		i = j;
 	}
+	/* The records are in log.git now, and ingest reads them from there:
+	 * a chunk's bytes (up to chunk_bytes) are not held a second time
+	 * while it verifies and applies them. */
+	free(b);
+	free(m);
+	for (size_t i = 0; i < r->n; i++)
+		plein_buf_free(&r->raw[i]);
+	r->n = 0;
+	r->bytes = 0;
 	if (rc == 0) {
 		plein_ingest_report part;
 		rc = plein_ingest(&part, s, r->key);
 		add_report(&r->rep, &part);
 	}
-	for (size_t i = 0; i < r->n; i++)
-		plein_buf_free(&r->raw[i]);
-	r->n = 0;
-	r->bytes = 0;
-	free(b);
-	free(m);
 	return rc;
 }
 

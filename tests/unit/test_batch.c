@@ -221,6 +221,52 @@ static int decode(plein_batch **out, const sealed *s, int with_personal)
 				  with_personal ? s->personal.data : NULL, with_personal ? s->personal.len : 0);
 }
 
+/* plein_batch_open, then plein_batch_next `part` changes at a time to the
+ * end: the changes copied onto all, and the refusal or 0. A part larger
+ * than asked for, or an empty one before the end, fails the test. */
+static int read_parts(plein_changeset *all, const plein_batch_header *h, const unsigned char *payload,
+		      size_t payload_len, const unsigned char *personal, size_t personal_len, size_t part)
+{
+	plein_batch *b = NULL;
+	int rc = plein_batch_open(&b, h, payload, payload_len, personal, personal_len);
+	while (rc == 0 && (rc = plein_batch_next(b, part)) > 0) {
+		if (b->n < 1 || b->n > part) {
+			printf("# a part of %zu changes (at most %zu asked)\n", b->n, part);
+			rc = -100;
+			break;
+		}
+		for (size_t i = 0; i < b->n; i++)
+			plein_changeset_add(all, &b->changes[i]);
+		rc = 0;
+	}
+	if (rc == 0 && b->n != 0)
+		rc = -101;
+	plein_batch_free(b);
+	return rc;
+}
+
+/* Does reading in parts give what decoding whole gave (rc and message)? */
+static int parts_agree(int whole_rc, const plein_batch_header *h, const unsigned char *payload, size_t payload_len,
+		       const unsigned char *personal, size_t personal_len)
+{
+	char whole_msg[600];
+	snprintf(whole_msg, sizeof whole_msg, "%s", whole_rc < 0 ? plein_error() : "");
+	static const size_t parts[] = { 1, 2, 7 };
+	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+		plein_changeset all = PLEIN_CHANGESET_INIT;
+		int rc = read_parts(&all, h, payload, payload_len, personal, personal_len, parts[i]);
+		plein_changeset_free(&all);
+		if (rc != whole_rc || (rc < 0 && strcmp(plein_error(), whole_msg) != 0)) {
+			printf("# in parts of %zu: %d (%s); whole: %d (%s)\n", parts[i], rc, rc < 0 ? plein_error() : "",
+			       whole_rc, whole_msg);
+			return 0;
+		}
+	}
+	if (whole_rc < 0)
+		plein_fail(whole_rc, "%s", whole_msg); /* the caller checks the message too */
+	return 1;
+}
+
 /* A header for arbitrary inflated bytes, so the payload grammar itself can
  * be fed anything: compressed here, hash and lengths set to match. */
 static int decode_raw(plein_batch **out, const unsigned char *raw, size_t n, uint32_t count,
@@ -244,6 +290,8 @@ static int decode_raw(plein_batch **out, const unsigned char *raw, size_t n, uin
 	crypto_generichash(h.payload_hash, 32, z, zn, NULL, 0);
 	*out = NULL;
 	int rc = plein_batch_decode(out, &h, z, zn, praw ? pz : NULL, praw ? pzn : 0);
+	if (!parts_agree(rc, &h, z, zn, praw ? pz : NULL, praw ? pzn : 0))
+		rc = -102;
 	free(z);
 	free(pz);
 	return rc;
@@ -282,6 +330,40 @@ TEST(round_trip_of_a_working_day_with_and_without_the_personal_part)
 	CHECK(same_context(c, ctx2, 2));
 	plein_batch_free(b);
 	plein_batch_free(c);
+	sealed_free(&s);
+	plein_changeset_free(&cs);
+}
+
+TEST(read_in_parts_a_batch_gives_the_changes_of_a_whole_decode)
+{
+	plein_changeset cs = PLEIN_CHANGESET_INIT;
+	sealed s;
+	plein_batch *b = NULL;
+	test_key();
+	build_mix(&cs, 400);
+	build_edges(&cs);
+	CHECK_OK(seal(&s, cs.v, cs.n, 1, NULL));
+	static const size_t parts[] = { 1, 3, 64, 1000, SIZE_MAX };
+	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+		for (int with_personal = 0; with_personal < 2; with_personal++) {
+			plein_changeset all = PLEIN_CHANGESET_INIT;
+			CHECK_OK(read_parts(&all, &s.h, s.payload.data, s.payload.len,
+					    with_personal ? s.personal.data : NULL, with_personal ? s.personal.len : 0,
+					    parts[i]));
+			plein_batch v;
+			memset(&v, 0, sizeof v);
+			v.n = all.n;
+			v.changes = all.v;
+			CHECK_EQ_INT(first_diff(cs.v, &v, cs.n, !with_personal, NULL), -1);
+			plein_changeset_free(&all);
+		}
+	/* the context comes with the opening, before any change */
+	CHECK_OK(plein_batch_open(&b, &s.h, s.payload.data, s.payload.len, NULL, 0));
+	CHECK_EQ_INT(b->n, 0);
+	CHECK(same_context(b, ctx2, 2));
+	/* a part of no changes is no way to read */
+	CHECK_EQ_INT(plein_batch_next(b, 0), PLEIN_EINVAL);
+	plein_batch_free(b);
 	sealed_free(&s);
 	plein_changeset_free(&cs);
 }

@@ -1,8 +1,10 @@
 /* The journal: captured writes become signed batches in log.git, and the
  * replica catches up from the log after a crash at the commit point. */
 #include <unistd.h>
+#include <zlib.h>
 
 #include "harness.h"
+#include "plein/batch.h"
 #include "plein/capture.h"
 #include "plein/digest.h"
 #include "plein/journal.h"
@@ -201,6 +203,98 @@ TEST(catch_up_of_a_long_open_log_checks_loose_objects_others_wrote)
 	CHECK_EQ_INT(plein_journal_catch_up(s, NULL), PLEIN_EREJECT);
 	CHECK(strstr(plein_error(), "log.git is damaged") != NULL);
 	CHECK(strstr(plein_error(), hex) != NULL);
+	plein_site_close(s);
+	test_rmdir(dir);
+}
+
+/* Batch 2 of s: batch 1's changes with text "twee" and later clocks,
+ * signed, whose payload has one byte after its last row: it decodes
+ * until its very end, then is refused. */
+static int seal_refused_at_the_end(plein_site *s, const plein_log_entry *e1)
+{
+	plein_batch_header h1, h2;
+	plein_batch *b1 = NULL;
+	plein_buf pay = PLEIN_BUF_INIT, pers = PLEIN_BUF_INIT;
+	unsigned char hb[PLEIN_BATCH_HEADER_BYTES], sig[PLEIN_BATCH_SIG_BYTES], *raw = NULL, *z = NULL;
+	int rc = plein_batch_verify(&h1, e1->header.data, e1->header.len, e1->sig.data);
+	if (rc == 0)
+		rc = plein_batch_decode(&b1, &h1, e1->payload.data, e1->payload.len,
+					e1->has_personal ? e1->personal.data : NULL, e1->has_personal ? e1->personal.len : 0);
+	if (rc < 0)
+		return rc;
+	plein_change *v = calloc(b1->n, sizeof *v);
+	for (size_t i = 0; i < b1->n; i++) {
+		v[i] = b1->changes[i];
+		v[i].hlc += 1000;
+		if (v[i].value.type == PLEIN_V_TEXT && v[i].value.n == 3) {
+			v[i].value.p = (const unsigned char *)"twee";
+			v[i].value.n = 4;
+		}
+	}
+	memset(&h2, 0, sizeof h2);
+	memcpy(h2.network_id, h1.network_id, sizeof h2.network_id);
+	memcpy(h2.site_pk, h1.site_pk, 32);
+	h2.seq = 2;
+	plein_batch_hash(h2.prev_hash, e1->header.data, e1->sig.data);
+	h2.schema_version = h1.schema_version;
+	rc = plein_batch_encode(&h2, &pay, &pers, NULL, 0, v, b1->n, 1, NULL);
+	uLongf rn = h2.raw_len + 1, zn = compressBound(h2.raw_len + 1);
+	raw = malloc(rn);
+	z = malloc(zn);
+	if (rc == 0 && uncompress(raw, &rn, pay.data, pay.len) != Z_OK)
+		rc = -100;
+	if (rc == 0) {
+		raw[rn] = 0x01; /* a row of table 1 begins, and ends at once */
+		if (compress2(z, &zn, raw, rn + 1, 1) != Z_OK)
+			rc = -101;
+		h2.raw_len = (uint32_t)rn + 1;
+		h2.payload_len = (uint32_t)zn;
+		crypto_generichash(h2.payload_hash, sizeof h2.payload_hash, z, zn, NULL, 0);
+	}
+	if (rc == 0)
+		rc = plein_batch_seal(hb, sig, &h2, s->sk);
+	if (rc == 0) {
+		plein_log_batch lb = { .site = s->id, .seq = 2, .time = e1->time, .header = hb,
+				       .header_len = sizeof hb, .sig = sig, .payload = z, .payload_len = zn,
+				       .personal = pers.len ? pers.data : NULL, .personal_len = pers.len,
+				       .parent = e1->commit };
+		rc = plein_log_append(plein_site_log(s), &lb);
+	}
+	free(z);
+	free(raw);
+	free(v);
+	plein_buf_free(&pay);
+	plein_buf_free(&pers);
+	plein_batch_free(b1);
+	return rc;
+}
+
+TEST(a_stored_batch_refused_partway_through_applying_is_rolled_back_whole)
+{
+	char dir[256];
+	plein_site *s = test_site(dir);
+	CHECK(s != NULL);
+	/* 3000 rows, 6000 changes: more than one part of what apply reads at a time */
+	CHECK_OK(plein_db_exec(s->db, "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 2999) "
+			       "INSERT INTO daylog(id, text) SELECT printf('r%04d', i), 'een' FROM k"));
+	uint64_t seq = 0;
+	CHECK_OK(plein_journal_seal(s, &seq));
+	CHECK_EQ_INT(seq, 1);
+	plein_log_entry e1;
+	memset(&e1, 0, sizeof e1);
+	CHECK_OK(plein_log_read(&e1, plein_site_log(s), s->id, 1));
+	CHECK_OK(seal_refused_at_the_end(s, &e1));
+	plein_log_entry_free(&e1);
+
+	CHECK_EQ_INT(plein_journal_catch_up(s, NULL), PLEIN_ERR);
+	CHECK(strstr(plein_error(), "log.git: batch 2 of ") != NULL);
+	CHECK(strstr(plein_error(), "payload truncated at byte") != NULL);
+	int64_t n = -1;
+	CHECK_OK(plein_db_int(s->db, &n, "SELECT count(*) FROM daylog WHERE text = 'een'", NULL));
+	CHECK_EQ_INT(n, 3000);
+	uint64_t applied = 0;
+	CHECK_OK(plein_journal_applied(s, s->id, &applied));
+	CHECK_EQ_INT(applied, 1);
 	plein_site_close(s);
 	test_rmdir(dir);
 }
