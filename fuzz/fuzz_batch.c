@@ -6,11 +6,14 @@
  *   mode bit 0: the payload and personal part are given inflated; the
  *               target compresses them, so the grammar gets the mutations
  *   mode bit 1: pass the personal part (else NULL)
+ *   mode bits 2-4: the part size (1 + this) for reading it part by part
  * The header goes through plein_batch_verify; the payload, with the
  * header's payload hash and length set to match (a fuzzer cannot forge
  * BLAKE2b), through plein_batch_decode. What decodes must then hold up:
  * purging and re-decoding works, and re-encoding gives the same bytes
- * (the format has one encoding per batch).
+ * (the format has one encoding per batch). Read part by part
+ * (plein_batch_open/next, as ingest applies a large batch) it must give
+ * the same changes and the same verdict, with the same message.
  *
  * PLEIN_FUZZ_SEEDS=DIR writes a seed corpus made from valid batches to
  * DIR and exits (tools/fuzz does this when fuzz/corpus/batch is empty). */
@@ -121,6 +124,33 @@ static void check_decoded(const plein_batch *b, const plein_batch_header *h,
 	free(drop);
 }
 
+/* plein_batch_open/next, max changes at a time, agree with the whole
+ * decode: whole is its result (NULL when refused, with message why). */
+static void check_parts(const plein_batch *whole, const char *why, const plein_batch_header *h,
+			const unsigned char *payload, size_t pn, const unsigned char *personal, size_t qn,
+			size_t max)
+{
+	plein_batch *b = NULL;
+	size_t k = 0;
+	int rc = plein_batch_open(&b, h, payload, pn, personal, qn);
+	while (rc == 0 && (rc = plein_batch_next(b, max)) == 1) {
+		/* A refused batch may give parts before its refusal. */
+		if (b->n < 1 || b->n > max || (whole && k + b->n > whole->n))
+			abort();
+		for (size_t i = 0; whole && i < b->n; i++, k++) {
+			const plein_change *x = &b->changes[i], *y = &whole->changes[k];
+			if (x->tid != y->tid || x->cid != y->cid || x->cl != y->cl || x->hlc != y->hlc ||
+			    x->personal != y->personal || x->id_len != y->id_len ||
+			    memcmp(x->id, y->id, x->id_len) != 0 || !same_value(&x->value, &y->value))
+				abort();
+		}
+		rc = 0;
+	}
+	if (whole ? rc != 0 || k != whole->n : rc != PLEIN_EREJECT || strcmp(plein_error(), why) != 0)
+		abort();
+	plein_batch_free(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 3)
@@ -158,11 +188,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h.payload_len = (uint32_t)zpn;
 	crypto_generichash(h.payload_hash, PLEIN_BATCH_HASH_BYTES, payload, zpn, NULL, 0);
 	plein_batch *b = NULL;
-	int rc = plein_batch_decode(&b, &h, payload, zpn, mode & 2 ? personal : NULL, mode & 2 ? zqn : 0);
+	const unsigned char *pp = mode & 2 ? personal : NULL;
+	size_t pq = mode & 2 ? zqn : 0;
+	int rc = plein_batch_decode(&b, &h, payload, zpn, pp, pq);
+	char why[1024];
+	snprintf(why, sizeof why, "%s", rc < 0 ? plein_error() : "");
 	if (rc == 0)
 		check_decoded(b, &h, payload, zpn, data + 3 + hn + sn, plen, mode & 1);
 	else if (rc != PLEIN_EREJECT || b)
 		abort();
+	check_parts(b, why, &h, payload, zpn, pp, pq, 1 + (size_t)(mode >> 2 & 7));
 	plein_batch_free(b);
 	free(zp);
 	free(zq);
