@@ -446,7 +446,7 @@ static int rd_bytes(const struct dec *d, struct rd *r, size_t n, const unsigned 
 static int rd_body(const struct dec *d, struct rd *r, int type, plein_value *v)
 {
 	uint64_t u;
-	const unsigned char *p;
+	const unsigned char *p = NULL;
 	int rc = 0;
 	memset(v, 0, sizeof *v);
 	v->type = type;
@@ -581,7 +581,7 @@ static int rd_personal(const struct dec *d, struct rd *pr, size_t k, const unsig
 		return 0;
 	if (marker != P_PRESENT)
 		return reject(d, "personal part has an unknown marker %u at byte %zu", marker, entry);
-	const unsigned char *salt;
+	const unsigned char *salt = NULL;
 	int rc = rd_bytes(d, pr, PLEIN_BATCH_SALT_BYTES, &salt);
 	if (rc < 0)
 		return rc;
@@ -605,7 +605,7 @@ static int rd_personal(const struct dec *d, struct rd *pr, size_t k, const unsig
 static int parse_context(const struct dec *d, struct rd *r, plein_batch *b)
 {
 	uint64_t n, seq;
-	const unsigned char *pk;
+	const unsigned char *pk = NULL;
 	int rc = rd_varint(d, r, &n);
 	if (rc < 0)
 		return rc;
@@ -676,7 +676,7 @@ static int parse_one(struct plein_batch_parse *ps, plein_change *c, size_t *poff
 			return parse_end(ps);
 		size_t group = r->at;
 		uint64_t tid, idlen, cl, nent;
-		const unsigned char *id;
+		const unsigned char *id = NULL;
 		if ((rc = rd_varint(d, r, &tid)) < 0 || (rc = rd_varint(d, r, &idlen)) < 0)
 			return rc;
 		if (tid > PLEIN_BATCH_MAX_TID)
@@ -720,7 +720,7 @@ static int parse_one(struct plein_batch_parse *ps, plein_change *c, size_t *poff
 	c->hlc = hlc;
 	int type = (int)(head & 7);
 	if (type == T_HASHED) {
-		const unsigned char *hash;
+		const unsigned char *hash = NULL;
 		c->personal = 1;
 		if ((rc = rd_bytes(d, r, HASH_BYTES, &hash)) < 0 ||
 		    (rc = rd_personal(d, &ps->pr, ps->k, hash, &c->value, poff)) < 0)

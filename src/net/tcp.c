@@ -1050,7 +1050,7 @@ int plein_tcp_connect(struct event_base *base, plein_site *s, const char *hostpo
 {
 	char host[256];
 	plein_buf pro = PLEIN_BUF_INIT;
-	int port, rc = split_hostport(host, sizeof host, &port, hostport);
+	int port = 0, rc = split_hostport(host, sizeof host, &port, hostport);
 	if (rc == 0 && (rc = ready(s)) == 0) /* a site without a network fails here, not later */
 		rc = tcp_prologue(&pro, s);
 	plein_buf_free(&pro);
