@@ -20,10 +20,11 @@ typedef struct plein_site {
 	unsigned char sk[64];  /* ed25519 secret key (libsodium layout) */
 	char id[PLEIN_SITEID_LEN + 1];
 	struct plein_log *log;  /* log.git, opened by plein_site_log() */
-	/* Called between batches of a long ingest (verify, apply), so a TCP
-	 * session can tell its peer it is busy, not hung (docs/tcp-sync.md
-	 * §3). Nonzero asks the ingest to stop at the next batch boundary
-	 * (a stop signal came). NULL: no one listens. */
+	/* Called between batches of a long ingest (verify, apply), and
+	 * between the parts of a large batch, so a TCP session can tell its
+	 * peer it is busy, not hung (docs/tcp-sync.md §3). Nonzero asks the
+	 * ingest to stop at the next batch boundary (a stop signal came).
+	 * NULL: no one listens. */
 	int (*progress)(void *arg);
 	void *progress_arg;
 } plein_site;
@@ -47,6 +48,9 @@ int plein_site_log_check(plein_site *s);
 /* One more batch verified or applied: tell s->progress. 0, or
  * PLEIN_ERR ("stopped") when it asks the ingest to stop. */
 int plein_site_progress(plein_site *s);
+/* Work inside one batch (a part of a large one applied): tell
+ * s->progress too, but a stop it asks for waits for the batch's end. */
+void plein_site_heartbeat(plein_site *s);
 /* The network id (16 bytes) from the replica; PLEIN_ERR when unset. */
 int plein_site_network_id(plein_site *s, unsigned char out[16]);
 

@@ -50,6 +50,23 @@ static int raise_clock(plein_site *s, int64_t hlc)
  * however large the batch (a daemon applying a peer's log stays small). */
 #define APPLY_PART 4096
 
+/* Test-only fault hook: PLEIN_TEST_APPLY_DELAY_MS=N makes every applied
+ * part of a batch (APPLY_PART changes; a small batch is one part) take N
+ * ms longer, so tests can show a peer a long ingest, of many batches or
+ * of one large one (tests/e2e/serve_busy.sh). Unset: no effect. */
+static void test_apply_delay(void)
+{
+	static long ms = -1;
+	if (ms < 0) {
+		const char *e = getenv("PLEIN_TEST_APPLY_DELAY_MS");
+		ms = e ? atol(e) : 0;
+	}
+	if (ms > 0) {
+		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* Apply one stored batch in its own transaction. */
 static int apply_entry(plein_site *s, const plein_log_entry *e)
 {
@@ -77,8 +94,11 @@ static int apply_entry(plein_site *s, const plein_log_entry *e)
 	    (rc = plein_merge_batch_begin(m, h.site_pk, h.seq, b->context, b->ncontext)) == 0) {
 		int more;
 		while ((more = plein_batch_next(b, APPLY_PART)) > 0 &&
-		       (rc = plein_merge_batch_changes(m, b->changes, b->n)) == 0)
-			;
+		       (rc = plein_merge_batch_changes(m, b->changes, b->n)) == 0) {
+			/* A large batch takes a while: say we are alive. */
+			plein_site_heartbeat(s);
+			test_apply_delay();
+		}
 		if (more < 0)
 			rc = plein_fail(PLEIN_ERR, "log.git: batch %" PRIu64 " of %s: %s", e->seq, e->site, plein_error());
 		plein_merge_batch_end(m);
@@ -100,22 +120,6 @@ static int apply_entry(plein_site *s, const plein_log_entry *e)
 out:
 	plein_batch_free(b);
 	return rc;
-}
-
-/* Test-only fault hook: PLEIN_TEST_APPLY_DELAY_MS=N makes every applied
- * batch take N ms longer, so tests can show a peer a long ingest
- * (tests/e2e/serve_busy.sh). Unset: no effect. */
-static void test_apply_delay(void)
-{
-	static long ms = -1;
-	if (ms < 0) {
-		const char *e = getenv("PLEIN_TEST_APPLY_DELAY_MS");
-		ms = e ? atol(e) : 0;
-	}
-	if (ms > 0) {
-		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-		nanosleep(&ts, NULL);
-	}
 }
 
 int plein_journal_catch_up(plein_site *s, uint64_t *out_applied)
@@ -153,10 +157,8 @@ int plein_journal_catch_up(plein_site *s, uint64_t *out_applied)
 			plein_log_entry_free(&e);
 			if (rc == 0 && out_applied)
 				(*out_applied)++;
-			if (rc == 0) {
-				test_apply_delay();
+			if (rc == 0)
 				rc = plein_site_progress(s);
-			}
 		}
 	}
 	free(tips);

@@ -305,6 +305,13 @@ int plein_site_progress(plein_site *s)
 	return 0;
 }
 
+void plein_site_heartbeat(plein_site *s)
+{
+	/* A stop asked for now is asked again at the batch's end. */
+	if (s->progress)
+		(void)s->progress(s->progress_arg);
+}
+
 void plein_site_close(plein_site *s)
 {
 	if (!s)

@@ -3,14 +3,15 @@
 # limit (it sends BUSY), a stopped one still is; SIGTERM while an outgoing
 # session's chunk is being applied stops the daemon at the next batch
 # boundary, and a restart converges. The test-only hook
-# PLEIN_TEST_APPLY_DELAY_MS slows every applied batch down.
+# PLEIN_TEST_APPLY_DELAY_MS slows every applied part of a batch (4096
+# changes; a small batch is one part) down.
 . "$(dirname "$0")/serve_lib.sh"
 
 count() { sqlite3 -cmd ".timeout 10000" "$TMP/$1/plein.db" "SELECT count(*) FROM daylog"; }
 count_is() { [ "$(count "$1")" = "$2" ]; }
 ingesting() { git --git-dir "$TMP/$1/log.git" for-each-ref refs/plein/incoming | grep -q .; }
 
-new_network co b1 b2 b3
+new_network co b1 b2 b3 b4
 L=$(plein -C co location add --name Centrum --kind branch)
 bulk_batches co "$L" 12 50 01JBUSY
 total=$(count co)
@@ -55,6 +56,24 @@ serve b3 --interval 1
 if wait_for count_is b3 "$total" && wait_for same_digest co b3 && plein -C b3 verify >/dev/null; then
 	pass; else fail "$(count b3) of $total"; fi
 stop b3
+
+# One large batch is applied in parts of 4096 changes; the peer hears of
+# each part, not only of each batch. Without that, the 4 to 5 parts of 2 s
+# each would be one silence well past the coordinator's 5 s idle limit.
+t "a peer applying one batch of 4000 rows for 8 s or more is not cut by a 5 s idle limit"
+plein -C b4 sync "tcp://127.0.0.1:$port" >/dev/null 2>&1
+stop co
+sed -i 's/^tcp_idle = 2$/tcp_idle = 5/' co/plein.conf
+serve co --listen 127.0.0.1:0 --interval 2
+listening_twice() { [ "$(grep -c 'listening for peers' "$TMP/co.log")" = 2 ]; }
+wait_for listening_twice
+port=$(listen_port co)
+bulk_batches co "$L" 1 4000 01JBIG
+big=$(count co)
+PLEIN_TEST_APPLY_DELAY_MS=2000 "$PLEIN" -C b4 sync "tcp://127.0.0.1:$port" >b4.out 2>&1
+rc=$?
+if [ $rc = 0 ] && count_is b4 "$big" && wait_log co "synced: 0 batches in, 1 out" && [ "$(grep -c 'no progress' co.log)" = 1 ]; then
+	pass; else fail "exit $rc, $(count b4) of $big; $(tr '\n' ' ' <b4.out); $(grep -E 'progress|failed' co.log | tail -1)"; fi
 stop co
 
 done_testing
