@@ -77,9 +77,11 @@ static int parse_header(git_object_t *type, size_t *size, const unsigned char *p
 			continue;
 		size_t v = 0;
 		for (const unsigned char *d = p + len; d < nul; d++) {
-			if (*d < '0' || *d > '9' || v > PLEIN_LOOSE_MAX)
+			if (*d < '0' || *d > '9')
 				return -1;
 			v = v * 10 + (size_t)(*d - '0');
+			if (v > PLEIN_LOOSE_MAX) /* checked after each digit: no overflow */
+				return -1;
 		}
 		*type = types[i].type;
 		*size = v;
@@ -106,8 +108,12 @@ int plein_loose_check_bytes(const unsigned char *data, size_t len, const char *h
 	int rc = 0;
 	plein_buf_grow(&out, want);
 	for (;;) {
-		if (out.len == out.cap)
-			plein_buf_grow(&out, want - out.len);
+		/* Grow as the body arrives, never straight to the size the
+		 * header claims: a damaged header may claim 300 MiB. */
+		if (out.len == out.cap) {
+			size_t step = out.len > 65536 ? out.len : 65536;
+			plein_buf_grow(&out, want - out.len < step ? want - out.len : step);
+		}
 		uInt in_before = z.avail_in, room = (uInt)(out.cap - out.len);
 		z.next_out = out.data + out.len;
 		z.avail_out = room;
