@@ -49,6 +49,22 @@ static int raise_clock(plein_site *s, int64_t hlc)
 /* Changes decoded and applied at a time: a few hundred KB of plein_change
  * however large the batch (a daemon applying a peer's log stays small). */
 #define APPLY_PART 4096
+/* Changes applied between two heartbeats: on a slow or loaded machine a
+ * whole part can take seconds, a slice a fraction of one. */
+#define APPLY_SLICE 512
+
+/* Apply part ch[0..n) a slice at a time, telling s->progress after each. */
+static int apply_part(plein_site *s, plein_merge *m, const plein_change *ch, size_t n)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i += APPLY_SLICE) {
+		rc = plein_merge_batch_changes(m, ch + i, n - i < APPLY_SLICE ? n - i : APPLY_SLICE);
+		/* A large batch takes a while: say we are alive. */
+		if (rc == 0)
+			plein_site_heartbeat(s);
+	}
+	return rc;
+}
 
 /* Test-only fault hook: PLEIN_TEST_APPLY_DELAY_MS=N makes every applied
  * part of a batch (APPLY_PART changes; a small batch is one part) take N
@@ -93,12 +109,8 @@ static int apply_entry(plein_site *s, const plein_log_entry *e)
 	if ((rc = plein_merge_begin(&m, s)) == 0 &&
 	    (rc = plein_merge_batch_begin(m, h.site_pk, h.seq, b->context, b->ncontext)) == 0) {
 		int more;
-		while ((more = plein_batch_next(b, APPLY_PART)) > 0 &&
-		       (rc = plein_merge_batch_changes(m, b->changes, b->n)) == 0) {
-			/* A large batch takes a while: say we are alive. */
-			plein_site_heartbeat(s);
+		while ((more = plein_batch_next(b, APPLY_PART)) > 0 && (rc = apply_part(s, m, b->changes, b->n)) == 0)
 			test_apply_delay();
-		}
 		if (more < 0)
 			rc = plein_fail(PLEIN_ERR, "log.git: batch %" PRIu64 " of %s: %s", e->seq, e->site, plein_error());
 		plein_merge_batch_end(m);

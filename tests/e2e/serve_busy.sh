@@ -57,10 +57,11 @@ if wait_for count_is b3 "$total" && wait_for same_digest co b3 && plein -C b3 ve
 	pass; else fail "$(count b3) of $total"; fi
 stop b3
 
-# One large batch is applied in parts of 4096 changes; the peer hears of
-# each part, not only of each batch. Without that, the 4 to 5 parts of 2 s
-# each would be one silence well past the coordinator's 5 s idle limit.
-t "a peer applying one batch of 4000 rows for 8 s or more is not cut by a 5 s idle limit"
+# One large batch is applied in parts of 4096 changes, and the peer hears
+# of every 512 changes applied, not only of each batch. Without that, the
+# 6 or more parts of 1.5 s each would be one silence well past the
+# coordinator's 5 s idle limit; with it the longest is a part's delay.
+t "a peer applying one batch of 6000 rows for 9 s or more is not cut by a 5 s idle limit"
 plein -C b4 sync "tcp://127.0.0.1:$port" >/dev/null 2>&1
 stop co
 sed -i 's/^tcp_idle = 2$/tcp_idle = 5/' co/plein.conf
@@ -68,9 +69,9 @@ serve co --listen 127.0.0.1:0 --interval 2
 listening_twice() { [ "$(grep -c 'listening for peers' "$TMP/co.log")" = 2 ]; }
 wait_for listening_twice
 port=$(listen_port co)
-bulk_batches co "$L" 1 4000 01JBIG
+bulk_batches co "$L" 1 6000 01JBIG
 big=$(count co)
-PLEIN_TEST_APPLY_DELAY_MS=2000 "$PLEIN" -C b4 sync "tcp://127.0.0.1:$port" >b4.out 2>&1
+PLEIN_TEST_APPLY_DELAY_MS=1500 "$PLEIN" -C b4 sync "tcp://127.0.0.1:$port" >b4.out 2>&1
 rc=$?
 if [ $rc = 0 ] && count_is b4 "$big" && wait_log co "synced: 0 batches in, 1 out" && [ "$(grep -c 'no progress' co.log)" = 1 ]; then
 	pass; else fail "exit $rc, $(count b4) of $big; $(tr '\n' ' ' <b4.out); $(grep -E 'progress|failed' co.log | tail -1)"; fi
