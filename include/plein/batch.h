@@ -134,6 +134,9 @@ int plein_batch_open(plein_batch **out, const plein_batch_header *hdr,
 		     const unsigned char *payload, size_t payload_len,
 		     const unsigned char *personal, size_t personal_len);
 int plein_batch_next(plein_batch *b, size_t max);
+/* The part size ingest reads with (judging, applying): a few hundred KB
+ * of plein_change however large the batch. */
+#define PLEIN_BATCH_PART 4096
 
 /* Rewrite b's personal part without the values of the changes i where
  * drop[i] is set (drop has b->n entries, or is NULL to drop none): erasure

@@ -17,9 +17,6 @@
 
 enum { VERDICT_OK = 0, VERDICT_HOLD = 1, VERDICT_REJECT = 2 };
 
-/* Changes decoded at a time while judging a batch. */
-#define JUDGE_PART 4096
-
 static void note(plein_ingest_report *r, const char *site, uint64_t seq, const char *reason)
 {
 	r->notes = plein_xrealloc(r->notes, sizeof *r->notes * (r->nnotes + 1));
@@ -116,7 +113,7 @@ static int judge(plein_site *s, const plein_log_entry *e, const char *site, uint
 	 * whole payload decodes before the roster rule is looked at. */
 	int is_admin = plein_roster_admin(s, admin) == 0 && memcmp(admin, h.site_pk, 32) == 0;
 	int verdict = VERDICT_OK, admin_only = 0, more;
-	while ((more = plein_batch_next(b, JUDGE_PART)) > 0)
+	while ((more = plein_batch_next(b, PLEIN_BATCH_PART)) > 0)
 		for (size_t i = 0; i < b->n && !is_admin && !admin_only; i++)
 			admin_only = plein_roster_admin_only(s, b->changes[i].tid) != 0;
 	if (more < 0) {

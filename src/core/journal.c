@@ -46,9 +46,6 @@ static int raise_clock(plein_site *s, int64_t hlc)
 	return plein_db_step_done(s->db, st);
 }
 
-/* Changes decoded and applied at a time: a few hundred KB of plein_change
- * however large the batch (a daemon applying a peer's log stays small). */
-#define APPLY_PART 4096
 /* Changes applied between two heartbeats: on a slow or loaded machine a
  * whole part can take seconds, a slice a fraction of one. */
 #define APPLY_SLICE 512
@@ -67,7 +64,7 @@ static int apply_part(plein_site *s, plein_merge *m, const plein_change *ch, siz
 }
 
 /* Test-only fault hook: PLEIN_TEST_APPLY_DELAY_MS=N makes every applied
- * part of a batch (APPLY_PART changes; a small batch is one part) take N
+ * part of a batch (PLEIN_BATCH_PART changes; a small batch is one part) take N
  * ms longer, so tests can show a peer a long ingest, of many batches or
  * of one large one (tests/e2e/serve_busy.sh). Unset: no effect. */
 static void test_apply_delay(void)
@@ -109,7 +106,7 @@ static int apply_entry(plein_site *s, const plein_log_entry *e)
 	if ((rc = plein_merge_begin(&m, s)) == 0 &&
 	    (rc = plein_merge_batch_begin(m, h.site_pk, h.seq, b->context, b->ncontext)) == 0) {
 		int more;
-		while ((more = plein_batch_next(b, APPLY_PART)) > 0 && (rc = apply_part(s, m, b->changes, b->n)) == 0)
+		while ((more = plein_batch_next(b, PLEIN_BATCH_PART)) > 0 && (rc = apply_part(s, m, b->changes, b->n)) == 0)
 			test_apply_delay();
 		if (more < 0)
 			rc = plein_fail(PLEIN_ERR, "log.git: batch %" PRIu64 " of %s: %s", e->seq, e->site, plein_error());

@@ -121,7 +121,7 @@ int plein_page_folder(plein_buf *out, plein_site *s, const char *location_id, co
 	plein_date monday, sunday;
 	plein_schedule sc;
 	html_themes themes;
-	int year, wk, rc;
+	int year = 0, wk = 0, rc;
 	memset(&sc, 0, sizeof sc);
 	memset(&themes, 0, sizeof themes);
 	if ((rc = html_location(s, location_id, &name, &tz)) < 0)
